@@ -62,7 +62,8 @@ function(anken_proto_library name)
   target_sources(${name} PRIVATE ${ARG_PROTOS})
   target_include_directories(${name} SYSTEM PUBLIC ${out})
   target_link_libraries(${name} PUBLIC protobuf::libprotobuf gRPC::grpc++ ${ARG_DEPS})
-  set(import_dirs ${PROJECT_SOURCE_DIR}/proto ${ANKEN_GOOGLEAPIS_DIR} ${Protobuf_INCLUDE_DIRS})
+  set(import_dirs ${CMAKE_CURRENT_SOURCE_DIR} ${PROJECT_SOURCE_DIR}/proto ${ANKEN_GOOGLEAPIS_DIR}
+      ${Protobuf_INCLUDE_DIRS})
   protobuf_generate(TARGET ${name} LANGUAGE cpp PROTOC_OUT_DIR ${out}
                     IMPORT_DIRS ${import_dirs})
   if(ARG_GRPC)
