@@ -1,0 +1,32 @@
+#pragma once
+// Calls from one Anken service to another: channels with the default client service config
+// (a timeout and retries on UNAVAILABLE only — every Anken write is idempotent by request_id,
+// yet only UNAVAILABLE means "the request did not arrive"), and the caller's deadline and
+// trace passed on.
+
+#include <memory>
+#include <string>
+
+#include "absl/time/time.h"
+#include "grpcpp/channel.h"
+#include "grpcpp/client_context.h"
+#include "grpcpp/server_context.h"
+
+namespace anken::server {
+
+// The service config every Anken client uses by default; also shipped as
+// deploy/grpc/service_config.json for other company systems.
+extern const char kDefaultServiceConfigJson[];
+
+// An insecure channel (TLS is the mesh's job inside the cluster) with the default service
+// config, keepalive and the message size limit.
+std::shared_ptr<grpc::Channel> MakePeerChannel(const std::string& target,
+                                               int max_message_bytes = 16 << 20);
+
+// Prepares `out` for a call made while serving `in`: the deadline is the caller's deadline
+// (or now + fallback when the caller set none, never later than the caller's), the trace
+// continues with a child `traceparent`, and `x-request-id` is passed on.
+void PropagateCall(const grpc::ServerContextBase& in, grpc::ClientContext* out,
+                   absl::Duration fallback_timeout = absl::Seconds(10));
+
+}  // namespace anken::server
