@@ -119,6 +119,10 @@ absl::StatusOr<CommonConfig> LoadCommonConfig(const Env& env, const std::string&
       static_cast<int>(r.Int("ANKEN_MAX_MESSAGE_BYTES", 16 << 20, 1 << 20, 1 << 30));
   c.shutdown_grace = r.Duration("ANKEN_SHUTDOWN_GRACE", absl::Seconds(10));
   c.keepalive_time = r.Duration("ANKEN_KEEPALIVE_TIME", absl::Minutes(1));
+  c.health_interval = r.Duration("ANKEN_HEALTH_INTERVAL", absl::Seconds(5));
+  if (c.health_interval < absl::Milliseconds(10)) {
+    r.Fail("ANKEN_HEALTH_INTERVAL", "must be at least 10ms");
+  }
 
   if (c.jwt_secret.empty() == c.jwt_public_key_file.empty()) {
     r.Fail("ANKEN_JWT_SECRET",

@@ -77,6 +77,7 @@ struct CommonConfig {
   int max_message_bytes = 0;            // ANKEN_MAX_MESSAGE_BYTES
   absl::Duration shutdown_grace;        // ANKEN_SHUTDOWN_GRACE
   absl::Duration keepalive_time;        // ANKEN_KEEPALIVE_TIME
+  absl::Duration health_interval;       // ANKEN_HEALTH_INTERVAL
 };
 
 // Reads the common settings for `service` with its default ports (DESIGN.md "Running it").
