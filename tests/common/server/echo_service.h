@@ -7,11 +7,15 @@
 
 #include "anken/testing/v1/echo.grpc.pb.h"
 #include "common/server/call_log_interceptor.h"
+#include "common/server/client.h"
 
 namespace anken::testing {
 
 class PlainEchoService : public anken::testing::v1::EchoService::Service {
  public:
+  // For the "hop" message: where to send the second call.
+  void set_peer(std::unique_ptr<v1::EchoService::Stub> peer) { peer_ = std::move(peer); }
+
   grpc::Status Echo(grpc::ServerContext* ctx, const v1::EchoRequest* req,
                     v1::EchoResponse* resp) override {
     auto until = std::chrono::steady_clock::now() + std::chrono::milliseconds(req->delay_ms());
@@ -22,6 +26,20 @@ class PlainEchoService : public anken::testing::v1::EchoService::Service {
     if (req->fail_with() != 0) {
       return grpc::Status(static_cast<grpc::StatusCode>(req->fail_with()), "asked to fail");
     }
+    if (req->message() == "hop" && peer_ != nullptr) {
+      // Calls the same server again the way a service calls a peer, and reports what the
+      // second hop saw: its trace id, and the deadline it was given (ms left, in message).
+      grpc::ClientContext out;
+      server::PropagateCall(*ctx, &out, absl::Seconds(30));
+      v1::EchoRequest leaf;
+      leaf.set_message("leaf");
+      auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+          out.deadline() - std::chrono::system_clock::now());
+      grpc::Status s = peer_->Echo(&out, leaf, resp);
+      if (!s.ok()) return s;
+      resp->set_message(std::to_string(left.count()));
+      return grpc::Status::OK;
+    }
     resp->set_message(req->message());
     auto tp = ctx->client_metadata().find(server::kTraceParentHeader);
     if (tp != ctx->client_metadata().end()) {
@@ -29,6 +47,9 @@ class PlainEchoService : public anken::testing::v1::EchoService::Service {
     }
     return grpc::Status::OK;
   }
+
+ private:
+  std::unique_ptr<v1::EchoService::Stub> peer_;
 };
 
 }  // namespace anken::testing

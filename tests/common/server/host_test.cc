@@ -169,19 +169,24 @@ TEST_F(HostTest, OneLogLinePerRpcWithTraceAndCode) {
   EXPECT_EQ(rpcs[1].fields().at("trace_id").string_value().size(), 32u);
 }
 
-TEST_F(HostTest, PeerCallsCarryDeadlineAndTrace) {
-  // PropagateCall is exercised from inside a handler in the integration test; here the
-  // channel's default service config must at least be accepted by gRPC.
-  auto ch = MakePeerChannel("127.0.0.1:1");
-  ASSERT_NE(ch, nullptr);
+TEST_F(HostTest, PeerCallsCarryTheCallersDeadlineAndTrace) {
   StartHost({});
-  auto peer = EchoService::NewStub(MakePeerChannel(absl::StrCat("127.0.0.1:", host_->port())));
+  // The handler calls the server again through a peer channel (default service config).
+  service_.set_peer(
+      EchoService::NewStub(MakePeerChannel(absl::StrCat("127.0.0.1:", host_->port()))));
   grpc::ClientContext ctx;
+  ctx.AddMetadata("traceparent", "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01");
+  ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(3));
   EchoRequest req;
-  req.set_message("via peer channel");
+  req.set_message("hop");
   EchoResponse resp;
-  ASSERT_TRUE(peer->Echo(&ctx, req, &resp).ok());
-  EXPECT_EQ(resp.message(), "via peer channel");
+  ASSERT_TRUE(stub_->Echo(&ctx, req, &resp).ok());
+  // The second hop saw the same trace, and a deadline no later than the caller's 3 s
+  // (not the 30 s fallback).
+  EXPECT_EQ(resp.trace_id(), "0af7651916cd43dd8448eb211c80319c");
+  int64_t left_ms = std::stoll(resp.message());
+  EXPECT_GT(left_ms, 1000);
+  EXPECT_LE(left_ms, 3000);
 }
 
 TEST(HostStart, PortInUseIsUnavailable) {
