@@ -1,5 +1,8 @@
 #include "common/api/page_token.h"
 
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
@@ -117,6 +120,24 @@ absl::StatusOr<int> PageSize(int requested, int default_size, int max) {
     return InvalidField("page_size", absl::StrCat("must be at most ", max));
   }
   return requested == 0 ? default_size : requested;
+}
+
+absl::StatusOr<int64_t> DecodeIdPosition(const PageTokenCodec& codec,
+                                         const google::protobuf::Message& request,
+                                         absl::string_view token) {
+  if (token.empty()) return int64_t{0};
+  absl::StatusOr<std::string> pos = codec.Decode(token, FilterFingerprint(request));
+  if (!pos.ok()) return pos.status();
+  int64_t id = 0;
+  if (!absl::SimpleAtoi(*pos, &id) || id < 0) {
+    return InvalidField("page_token", "is not valid; repeat the request without page_token");
+  }
+  return id;
+}
+
+std::string EncodeIdPosition(const PageTokenCodec& codec, const google::protobuf::Message& request,
+                             int64_t last_id) {
+  return codec.Encode(FilterFingerprint(request), absl::StrCat(last_id));
 }
 
 }  // namespace anken::api

@@ -54,4 +54,13 @@ std::string FilterFingerprint(const google::protobuf::Message& request);
 // on "page_size".
 absl::StatusOr<int> PageSize(int requested, int default_size = 100, int max = 1000);
 
+// Keyset paging by a single int64 position (an id), the common case: the position of
+// `token` for `request` (0 when the token is empty, i.e. the first page) ...
+absl::StatusOr<int64_t> DecodeIdPosition(const PageTokenCodec& codec,
+                                         const google::protobuf::Message& request,
+                                         absl::string_view token);
+// ... and the token that continues after `last_id`.
+std::string EncodeIdPosition(const PageTokenCodec& codec, const google::protobuf::Message& request,
+                             int64_t last_id);
+
 }  // namespace anken::api

@@ -104,6 +104,30 @@ absl::StatusOr<absl::optional<std::string>> BeginIdempotent(pqxx::work& tx,
   }
 }
 
+absl::StatusOr<absl::optional<std::string>> FindIdempotent(pqxx::work& tx,
+                                                           absl::string_view schema,
+                                                           absl::string_view method,
+                                                           absl::string_view request_id,
+                                                           absl::string_view request_hash) {
+  RETURN_IF_ERROR(CheckSchemaName(schema));
+  RETURN_IF_ERROR(CheckRequestId(request_id));
+  try {
+    pqxx::result stored = tx.exec_params(
+        absl::StrCat("SELECT request_hash, response FROM ", Table(tx, schema),
+                     " WHERE method = $1 AND request_id = $2 AND response IS NOT NULL"),
+        std::string(method), std::string(request_id));
+    if (stored.empty()) return absl::optional<std::string>();
+    if (stored[0][0].as<std::string>() != request_hash) {
+      return WithReason(InvalidField("request_id",
+                                     "already used for a different request of this method"),
+                        "REQUEST_ID_REUSED");
+    }
+    return absl::optional<std::string>(pqxx::binarystring(stored[0][1]).str());
+  } catch (const std::exception& e) {
+    return StatusFromException(e, "looking up request_id");
+  }
+}
+
 absl::Status FinishIdempotent(pqxx::work& tx, absl::string_view schema, absl::string_view method,
                               absl::string_view request_id, absl::string_view response_bytes) {
   RETURN_IF_ERROR(CheckSchemaName(schema));

@@ -46,6 +46,16 @@ absl::StatusOr<absl::optional<std::string>> BeginIdempotent(pqxx::work& tx,
                                                             absl::string_view request_id,
                                                             absl::string_view request_hash);
 
+// Looks without claiming: the stored response of a COMPLETED earlier call with this
+// (method, request_id), nullopt when there is none (or it is still in flight), and
+// INVALID_ARGUMENT REQUEST_ID_REUSED when it was made with another request. For handlers that
+// must answer a replay before running checks that the first call's own effect would fail.
+absl::StatusOr<absl::optional<std::string>> FindIdempotent(pqxx::work& tx,
+                                                           absl::string_view schema,
+                                                           absl::string_view method,
+                                                           absl::string_view request_id,
+                                                           absl::string_view request_hash);
+
 // Stores the response of the call BeginIdempotent let through. INTERNAL when there is no
 // placeholder of this transaction's (Begin not called, or already finished).
 absl::Status FinishIdempotent(pqxx::work& tx, absl::string_view schema, absl::string_view method,

@@ -109,7 +109,9 @@ int ServiceMain(int argc, char** argv, ServiceDefinition def) {
   });
 
   api::PageTokenCodec page_tokens(config->page_token_secret);
-  Runtime runtime{env, *config, pool, SystemClock(), page_tokens};
+  absl::StatusOr<std::unique_ptr<PeerAuth>> peer_auth = PeerAuth::Create(*config, env, SystemClock());
+  if (!peer_auth.ok()) return Fail(kExitUsage, "invalid configuration", peer_auth.status());
+  Runtime runtime{env, *config, pool, SystemClock(), page_tokens, **peer_auth};
   absl::StatusOr<std::vector<RegisteredService>> services = def.make_services(runtime);
   if (!services.ok()) return Fail(kExitRuntime, "cannot build services", services.status());
 

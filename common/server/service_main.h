@@ -21,6 +21,7 @@
 #include "common/clock/clock.h"
 #include "common/config/config.h"
 #include "common/db/pool.h"
+#include "common/server/peer_auth.h"
 #include "google/protobuf/descriptor.h"
 #include "grpcpp/impl/service_type.h"
 
@@ -33,6 +34,8 @@ struct Runtime {
   db::Pool& pool;
   const Clock& clock;
   const api::PageTokenCodec& page_tokens;
+  // Authenticates this service's calls to its peers (role service).
+  const PeerAuth& peer_auth;
 };
 
 // A gRPC service implementation with the descriptor of the service it implements, so that

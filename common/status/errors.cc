@@ -1,5 +1,7 @@
 #include "common/status/errors.h"
 
+#include "common/status/domain_error.h"
+
 #include <optional>
 #include <utility>
 
@@ -28,6 +30,25 @@ std::optional<Message> Payload(const absl::Status& status) {
 template <typename Message>
 void SetPayload(absl::Status& status, const Message& m) {
   status.SetPayload(TypeUrl(m), absl::Cord(m.SerializeAsString()));
+}
+
+// Turns the plain payloads of DomainError (domain_error.h) into rich details.
+absl::Status Enrich(absl::Status status) {
+  absl::optional<absl::Cord> field = status.GetPayload(kDomainFieldPayload);
+  absl::optional<absl::Cord> reason = status.GetPayload(kDomainReasonPayload);
+  if (!field.has_value() && !reason.has_value()) return status;
+  status.ErasePayload(kDomainFieldPayload);
+  status.ErasePayload(kDomainReasonPayload);
+  if (field.has_value()) {
+    std::string f(*field);
+    std::string message(status.message());
+    std::string prefix = f + ": ";
+    std::string description =
+        message.compare(0, prefix.size(), prefix) == 0 ? message.substr(prefix.size()) : message;
+    status = WithFieldViolation(std::move(status), f, description);
+  }
+  if (reason.has_value()) status = WithReason(std::move(status), std::string(*reason));
+  return status;
 }
 
 }  // namespace
@@ -61,20 +82,21 @@ absl::Status InvalidField(absl::string_view field, absl::string_view description
 }
 
 std::string ErrorReason(const absl::Status& status) {
-  auto info = Payload<google::rpc::ErrorInfo>(status);
+  auto info = Payload<google::rpc::ErrorInfo>(Enrich(status));
   return info.has_value() ? info->reason() : std::string();
 }
 
 std::vector<FieldViolation> FieldViolations(const absl::Status& status) {
   std::vector<FieldViolation> out;
-  if (auto bad = Payload<google::rpc::BadRequest>(status)) {
+  if (auto bad = Payload<google::rpc::BadRequest>(Enrich(status))) {
     for (const auto& v : bad->field_violations()) out.push_back({v.field(), v.description()});
   }
   return out;
 }
 
-grpc::Status ToGrpcStatus(const absl::Status& status) {
-  if (status.ok()) return grpc::Status::OK;
+grpc::Status ToGrpcStatus(const absl::Status& domain_status) {
+  if (domain_status.ok()) return grpc::Status::OK;
+  const absl::Status status = Enrich(domain_status);
   std::string message(status.message());
   if (status.code() == absl::StatusCode::kUnknown ||
       status.code() == absl::StatusCode::kInternal) {

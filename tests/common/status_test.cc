@@ -1,6 +1,7 @@
 #include <gtest/gtest.h>
 
 #include "absl/status/statusor.h"
+#include "common/status/domain_error.h"
 #include "common/status/errors.h"
 #include "common/status/status_macros.h"
 #include "google/rpc/error_details.pb.h"
@@ -67,6 +68,24 @@ TEST(Errors, InternalMessagesNeverReachClients) {
   EXPECT_EQ(g.error_code(), grpc::StatusCode::INTERNAL);
   EXPECT_EQ(g.error_message().find("SELECT"), std::string::npos);
   EXPECT_EQ(ToGrpcStatus(absl::UnknownError("boom")).error_message().find("boom"), std::string::npos);
+}
+
+TEST(Errors, DomainErrorsBecomeRichDetails) {
+  absl::Status d = DomainInvalid("referral.amount", "AMOUNT_REQUIRED", "must be > 0");
+  EXPECT_EQ(d.message(), "referral.amount: must be > 0");
+  EXPECT_EQ(ErrorReason(d), "AMOUNT_REQUIRED");
+  ASSERT_EQ(FieldViolations(d).size(), 1u);
+  EXPECT_EQ(FieldViolations(d)[0].field, "referral.amount");
+  EXPECT_EQ(FieldViolations(d)[0].description, "must be > 0");
+  grpc::Status g = ToGrpcStatus(DomainPrecondition("COMPLETED_IS_FINAL", "no going back"));
+  EXPECT_EQ(g.error_code(), grpc::StatusCode::FAILED_PRECONDITION);
+  absl::Status back = FromGrpcStatus(g);
+  EXPECT_EQ(ErrorReason(back), "COMPLETED_IS_FINAL");
+  EXPECT_TRUE(FieldViolations(back).empty());
+  // The private payloads never travel to clients.
+  google::rpc::Status rpc;
+  ASSERT_TRUE(rpc.ParseFromString(g.error_details()));
+  for (const auto& any : rpc.details()) EXPECT_NE(any.type_url().find("googleapis"), std::string::npos);
 }
 
 TEST(Errors, CodesMapByNumber) {

@@ -1,0 +1,38 @@
+#include "common/api/proto_time.h"
+
+#include "common/status/errors.h"
+
+namespace anken::api {
+
+void ToTimestamp(absl::Time t, google::protobuf::Timestamp* out) {
+  const int64_t seconds = absl::ToUnixSeconds(t);
+  out->set_seconds(seconds);
+  out->set_nanos(static_cast<int32_t>(
+      absl::ToInt64Nanoseconds(t - absl::FromUnixSeconds(seconds))));
+}
+
+absl::Time FromTimestamp(const google::protobuf::Timestamp& ts) {
+  return absl::FromUnixSeconds(ts.seconds()) + absl::Nanoseconds(ts.nanos());
+}
+
+void ToDate(absl::CivilDay day, common::v1::Date* out) {
+  out->set_year(static_cast<int32_t>(day.year()));
+  out->set_month(day.month());
+  out->set_day(day.day());
+}
+
+bool IsDateSet(const common::v1::Date& d) { return d.year() != 0 || d.month() != 0 || d.day() != 0; }
+
+absl::StatusOr<absl::CivilDay> FromDate(const common::v1::Date& d, absl::string_view field) {
+  if (d.year() < 1 || d.year() > 9999 || d.month() < 1 || d.month() > 12 || d.day() < 1 ||
+      d.day() > 31) {
+    return InvalidField(field, "is not a valid date", "INVALID_DATE");
+  }
+  absl::CivilDay day(d.year(), d.month(), d.day());
+  if (day.year() != d.year() || day.month() != d.month() || day.day() != d.day()) {
+    return InvalidField(field, "is not a valid date", "INVALID_DATE");
+  }
+  return day;
+}
+
+}  // namespace anken::api
