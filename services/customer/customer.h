@@ -8,22 +8,15 @@
 
 #include "absl/time/time.h"
 #include "absl/types/optional.h"
+#include "common/jp/billing_terms.h"
 
 namespace anken::customer {
 
 enum class Kind { kCorporation = 1, kSoleProprietor = 2, kIndividual = 3 };
 enum class Lifecycle { kLead = 1, kActive = 2, kInactive = 3 };
 
-// 締め日 / 支払日. 0 means month end for both days; see customer_rules.h for due dates.
-struct BillingTerms {
-  int closing_day = 0;           // 1..28, 0 = 月末締め
-  int payment_month_offset = 1;  // 0..12 months after the closing month (翌月 = 1)
-  int payment_day = 0;           // 1..28, 0 = 月末払い
-  bool operator==(const BillingTerms& o) const {
-    return closing_day == o.closing_day && payment_month_offset == o.payment_month_offset &&
-           payment_day == o.payment_day;
-  }
-};
+// 締め日 / 支払日 (common/jp/billing_terms.h); 0 means month end for both days.
+using BillingTerms = jp::BillingTerms;
 
 struct PartnerInfo {
   int commission_rate_bp = 0;  // basis points, 0..10000

@@ -218,13 +218,6 @@ constexpr std::array<absl::string_view, 47> kPrefectures = {
     "熊本県", "大分県", "宮崎県", "鹿児島県", "沖縄県",
 };
 
-bool AllAsciiDigits(absl::string_view s) {
-  for (char c : s) {
-    if (!absl::ascii_isdigit(static_cast<unsigned char>(c))) return false;
-  }
-  return true;
-}
-
 // ---------------------------------------------------------------------------------------------
 // Validation helpers.
 
@@ -296,20 +289,6 @@ void CheckRange(int value, int lo, int hi, absl::string_view field, Errors* erro
   if (value < lo || value > hi) {
     errors->Add(field, absl::StrCat("must be between ", lo, " and ", hi), "OUT_OF_RANGE");
   }
-}
-
-// ---------------------------------------------------------------------------------------------
-// Dates.
-
-int DaysInMonth(absl::CivilMonth month) {
-  return static_cast<int>(absl::CivilDay(month + 1) - absl::CivilDay(month));
-}
-
-// `day` of `month`, where 0 (and anything past the month's end) means the month end.
-absl::CivilDay DayOrMonthEnd(absl::CivilMonth month, int day) {
-  const int last = DaysInMonth(month);
-  const int d = (day <= 0 || day > last) ? last : day;
-  return absl::CivilDay(month.year(), month.month(), d);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -581,20 +560,6 @@ bool IsPrefecture(absl::string_view text) {
   return false;
 }
 
-bool IsValidCorporateNumber(absl::string_view digits) {
-  if (digits.size() != 13 || !AllAsciiDigits(digits)) return false;
-  int sum = 0;
-  for (int n = 1; n <= 12; ++n) {
-    const int p = digits[13 - n] - '0';
-    sum += p * (n % 2 == 1 ? 1 : 2);
-  }
-  return digits[0] - '0' == 9 - sum % 9;
-}
-
-bool IsValidInvoiceRegistrationNumber(absl::string_view text) {
-  return text.size() == 14 && text[0] == 'T' && IsValidCorporateNumber(text.substr(1));
-}
-
 bool IsValidPhone(absl::string_view text) {
   if (!text.empty() && text[0] == '+') text.remove_prefix(1);
   int digits = 0;
@@ -811,35 +776,6 @@ std::vector<FieldError> NormalizeAndValidate(Inquiry& inquiry, absl::string_view
   Trim(&inquiry.assignee);
   CheckLength(inquiry.assignee, kMaxNameChars, "assignee", &errors);
   return errors.Take();
-}
-
-absl::CivilDay ClosingDateFor(const BillingTerms& terms, absl::CivilDay day) {
-  const absl::CivilMonth month(day);
-  const absl::CivilDay this_month = DayOrMonthEnd(month, terms.closing_day);
-  if (day <= this_month) return this_month;
-  return DayOrMonthEnd(month + 1, terms.closing_day);
-}
-
-absl::CivilDay DueDateFor(const BillingTerms& terms, absl::CivilDay closing_date) {
-  return DayOrMonthEnd(absl::CivilMonth(closing_date) + terms.payment_month_offset,
-                       terms.payment_day);
-}
-
-std::string DescribeTerms(const BillingTerms& terms) {
-  std::string out =
-      terms.closing_day == 0 ? "月末締め" : absl::StrCat(terms.closing_day, "日締め");
-  switch (terms.payment_month_offset) {
-    case 0: out += "当月"; break;
-    case 1: out += "翌月"; break;
-    case 2: out += "翌々月"; break;
-    default: absl::StrAppend(&out, terms.payment_month_offset, "ヶ月後");
-  }
-  if (terms.payment_day == 0) {
-    out += "末払い";
-  } else {
-    absl::StrAppend(&out, terms.payment_day, "日払い");
-  }
-  return out;
 }
 
 bool IsAllowedInquiryTransition(InquiryStatus from, InquiryStatus to) {

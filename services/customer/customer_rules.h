@@ -8,6 +8,8 @@
 #include "absl/strings/string_view.h"
 #include "absl/time/civil_time.h"
 #include "absl/types/optional.h"
+#include "common/jp/billing_terms.h"
+#include "common/jp/registration_number.h"
 #include "services/customer/customer.h"
 
 namespace anken::customer {
@@ -33,12 +35,9 @@ absl::optional<std::string> NormalizePostalCode(absl::string_view text);
 // True for the 47 prefectures written in full ("東京都", "北海道", "大阪府", "京都府", "…県").
 bool IsPrefecture(absl::string_view text);
 
-// 法人番号: 13 ASCII digits whose first digit is the check digit
-// 9 − (Σ Pn·Qn mod 9) over the other 12 (Pn the n-th digit from the right, Qn = 1 odd, 2 even).
-bool IsValidCorporateNumber(absl::string_view digits);
-
-// 適格請求書発行事業者登録番号: "T" + 13 digits with a valid check digit (same rule).
-bool IsValidInvoiceRegistrationNumber(absl::string_view text);
+// 法人番号 / T-number check digits are shared: common/jp/registration_number.h.
+using jp::IsValidCorporateNumber;
+using jp::IsValidInvoiceRegistrationNumber;
 
 // Phone: digits with optional hyphens, spaces, parentheses and one leading +; 6..20 digits.
 bool IsValidPhone(absl::string_view text);
@@ -57,14 +56,10 @@ std::vector<FieldError> NormalizeAndValidate(Customer& customer, absl::string_vi
 std::vector<FieldError> NormalizeAndValidate(Contact& contact, absl::string_view prefix);
 std::vector<FieldError> NormalizeAndValidate(Inquiry& inquiry, absl::string_view prefix);
 
-// The closing date (締め日) that a transaction on `day` falls into: the first closing date on
-// or after `day` (closing_day, or the month end when 0).
-absl::CivilDay ClosingDateFor(const BillingTerms& terms, absl::CivilDay day);
-// When the amount closed on `closing_date` is due: payment_month_offset months after the
-// closing month, on payment_day (or that month's end when 0, or when the month is shorter).
-absl::CivilDay DueDateFor(const BillingTerms& terms, absl::CivilDay closing_date);
-// "月末締め翌月末払い", "20日締め翌々月10日払い", "15日締め当月末払い", "月末締め3ヶ月後5日払い".
-std::string DescribeTerms(const BillingTerms& terms);
+// Due dates by billing terms are shared: common/jp/billing_terms.h.
+using jp::ClosingDateFor;
+using jp::DescribeTerms;
+using jp::DueDateFor;
 
 // Inquiry status rules: forward moves (skipping allowed), reopening RESOLVED or CLOSED to OPEN,
 // and staying put are allowed; anything else (e.g. CLOSED -> IN_PROGRESS) is not.

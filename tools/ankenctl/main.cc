@@ -25,6 +25,7 @@
 #include "absl/strings/str_split.h"
 #include "absl/time/time.h"
 #include "anken/customer/v1/customer_service.grpc.pb.h"
+#include "anken/project/v1/project_service.grpc.pb.h"
 #include "common/auth/auth.h"
 #include "common/server/client.h"
 #include "common/status/errors.h"
@@ -47,6 +48,7 @@ constexpr int kExitServer = 3;
 const std::vector<const google::protobuf::ServiceDescriptor*>& Services() {
   static const auto* services = new std::vector<const google::protobuf::ServiceDescriptor*>{
       anken::customer::v1::Customer::descriptor()->file()->FindServiceByName("CustomerService"),
+      anken::project::v1::Project::descriptor()->file()->FindServiceByName("ProjectService"),
   };
   return *services;
 }
