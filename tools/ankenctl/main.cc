@@ -184,8 +184,9 @@ int Call(const std::map<std::string, std::string>& flags, const std::string& tar
   grpc::ClientContext ctx;
   ctx.set_deadline(std::chrono::system_clock::now() + absl::ToChronoMilliseconds(timeout));
   if (!token.empty()) ctx.AddMetadata("authorization", "Bearer " + token);
-  grpc::internal::RpcMethod rpc(absl::StrCat("/", method->service()->full_name(), "/", method->name()).c_str(),
-                                grpc::internal::RpcMethod::NORMAL_RPC);
+  // RpcMethod keeps the pointer: the name must outlive the call.
+  const std::string path = absl::StrCat("/", method->service()->full_name(), "/", method->name());
+  grpc::internal::RpcMethod rpc(path.c_str(), grpc::internal::RpcMethod::NORMAL_RPC);
   std::string bytes = request->SerializeAsString();
   grpc::Slice slice(bytes);
   grpc::ByteBuffer req_buf(&slice, 1);
