@@ -35,4 +35,25 @@ absl::StatusOr<absl::CivilDay> FromDate(const common::v1::Date& d, absl::string_
   return day;
 }
 
+absl::StatusOr<absl::optional<absl::CivilDay>> OptionalDate(const common::v1::Date& d,
+                                                            absl::string_view field) {
+  if (!IsDateSet(d)) return absl::optional<absl::CivilDay>();
+  absl::StatusOr<absl::CivilDay> day = FromDate(d, field);
+  if (!day.ok()) return day.status();
+  return absl::optional<absl::CivilDay>(*day);
+}
+
+void ToYearMonth(absl::CivilMonth month, common::v1::YearMonth* out) {
+  out->set_year(static_cast<int32_t>(month.year()));
+  out->set_month(month.month());
+}
+
+absl::StatusOr<absl::CivilMonth> FromYearMonth(const common::v1::YearMonth& ym,
+                                               absl::string_view field) {
+  if (ym.year() < 1 || ym.year() > 9999 || ym.month() < 1 || ym.month() > 12) {
+    return InvalidField(field, "is not a valid month", "INVALID_MONTH");
+  }
+  return absl::CivilMonth(ym.year(), ym.month());
+}
+
 }  // namespace anken::api

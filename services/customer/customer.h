@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "absl/time/time.h"
+#include "common/clock/stamp.h"
 #include "absl/types/optional.h"
 #include "common/jp/billing_terms.h"
 
@@ -25,13 +26,7 @@ struct PartnerInfo {
   std::string report_contact_email;
 };
 
-// Who created / last changed a record, and when.
-struct Stamp {
-  absl::Time create_time;
-  std::string created_by;
-  absl::Time update_time;
-  std::string updated_by;
-};
+using Stamp = ::anken::Stamp;
 
 struct Customer {
   int64_t id = 0;

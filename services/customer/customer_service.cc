@@ -12,6 +12,7 @@
 #include "common/auth/auth_interceptor.h"
 #include "common/db/idempotency.h"
 #include "common/server/handler.h"
+#include "common/server/handler_kit.h"
 #include "common/status/errors.h"
 #include "common/status/status_macros.h"
 #include "services/customer/csv_import.h"
@@ -30,13 +31,6 @@ constexpr size_t kMaxCsvBytes = 20 << 20;
 std::string Method(absl::string_view name) { return absl::StrCat(kService, name); }
 
 // ---- proto <-> domain ----
-
-void StampToProto(const Stamp& s, common::v1::AuditInfo* out) {
-  api::ToTimestamp(s.create_time, out->mutable_create_time());
-  out->set_created_by(s.created_by);
-  api::ToTimestamp(s.update_time, out->mutable_update_time());
-  out->set_updated_by(s.updated_by);
-}
 
 v1::Customer ToProto(const Customer& c) {
   v1::Customer p;
@@ -69,7 +63,7 @@ v1::Customer ToProto(const Customer& c) {
   p.set_memo(c.memo);
   if (c.convert_time.has_value()) api::ToTimestamp(*c.convert_time, p.mutable_convert_time());
   p.set_etag(api::FormatEtag(c.version));
-  StampToProto(c.stamp, p.mutable_audit());
+  server::StampToProto(c.stamp, p.mutable_audit());
   return p;
 }
 
@@ -115,7 +109,7 @@ v1::Contact ToProto(const Contact& c) {
   p.set_phone(c.phone);
   p.set_primary(c.primary);
   p.set_etag(api::FormatEtag(c.version));
-  StampToProto(c.stamp, p.mutable_audit());
+  server::StampToProto(c.stamp, p.mutable_audit());
   return p;
 }
 
@@ -147,7 +141,7 @@ v1::Inquiry ToProto(const Inquiry& i) {
     out->set_body(r.body);
   }
   p.set_etag(api::FormatEtag(i.version));
-  StampToProto(i.stamp, p.mutable_audit());
+  server::StampToProto(i.stamp, p.mutable_audit());
   return p;
 }
 
@@ -173,25 +167,6 @@ absl::Status FieldErrorsStatus(const std::vector<FieldError>& errors) {
 }
 
 grpc::Status Fail(const absl::Status& s) { return ToGrpcStatus(s); }
-
-template <typename Msg>
-grpc::Status ParseInto(const absl::StatusOr<std::string>& bytes, Msg* out) {
-  if (!bytes.ok()) return Fail(bytes.status());
-  if (!out->ParseFromString(*bytes)) return Fail(absl::InternalError("stored response unreadable"));
-  return grpc::Status::OK;
-}
-
-// Characters (code points) of UTF-8 text: limits are in characters, not bytes.
-size_t CharCount(absl::string_view s) {
-  size_t n = 0;
-  for (char c : s) n += (static_cast<unsigned char>(c) & 0xC0) != 0x80;
-  return n;
-}
-
-absl::Status RequireId(int64_t id, absl::string_view field) {
-  if (id <= 0) return InvalidField(field, "is required", "REQUIRED");
-  return absl::OkStatus();
-}
 
 // The numeric partner id of a partner token.
 int64_t PartnerIdOf(const auth::Principal& p) {
@@ -237,15 +212,7 @@ WriteContext CustomerServiceImpl::Write(const grpc::ServerContext& ctx,
                                         const auth::Principal& caller, absl::string_view method,
                                         const std::string& request_id,
                                         const google::protobuf::Message& request) const {
-  WriteContext w;
-  w.actor = caller.subject;
-  w.actor_role = std::string(auth::RoleName(caller.role));
-  w.method = Method(method);
-  w.request_id = request_id;
-  if (!request_id.empty()) w.request_hash = db::RequestHash(request);
-  w.now = clock_.Now();
-  w.deadline = DeadlineOf(ctx);
-  return w;
+  return server::MakeWriteContext(ctx, caller, Method(method), request_id, request, clock_);
 }
 
 // ---- customers ----
@@ -254,7 +221,7 @@ grpc::Status CustomerServiceImpl::GetCustomer(grpc::ServerContext* ctx,
                                               const v1::GetCustomerRequest* req,
                                               v1::Customer* resp) {
   AUTHORIZE_OR_RETURN(const auth::Principal caller, ctx);
-  if (absl::Status s = RequireId(req->id(), "id"); !s.ok()) return Fail(s);
+  if (absl::Status s = server::RequireId(req->id(), "id"); !s.ok()) return Fail(s);
   // A partner sees only its own record; anything else does not exist for it.
   if (caller.role == Role::kPartner && PartnerIdOf(caller) != req->id()) {
     return Fail(CustomerNotFound(req->id()));
@@ -316,8 +283,7 @@ grpc::Status CustomerServiceImpl::ListCustomers(grpc::ServerContext* ctx,
   absl::StatusOr<std::vector<Customer>> rows =
       store_.ListCustomers(f, *after, *size + 1, DeadlineOf(*ctx));
   if (!rows.ok()) return Fail(rows.status());
-  const bool more = static_cast<int>(rows->size()) > *size;
-  if (more) rows->resize(*size);
+  const bool more = server::TrimPage(*rows, *size);
   for (const auto& c : *rows) *resp->add_customers() = ToProto(c);
   if (more) {
     resp->set_next_page_token(
@@ -347,7 +313,7 @@ grpc::Status CustomerServiceImpl::CreateCustomer(grpc::ServerContext* ctx,
   if (absl::Status s = FieldErrorsStatus(NormalizeAndValidate(c, "customer")); !s.ok()) {
     return Fail(s);
   }
-  return ParseInto(store_.CreateCustomer(Write(*ctx, caller, "CreateCustomer", req->request_id(), *req),
+  return server::ReplyFromBytes(store_.CreateCustomer(Write(*ctx, caller, "CreateCustomer", req->request_id(), *req),
                                          std::move(c),
                                          [](const Customer& x) { return ToProto(x).SerializeAsString(); }),
                    resp);
@@ -357,7 +323,7 @@ grpc::Status CustomerServiceImpl::UpdateCustomer(grpc::ServerContext* ctx,
                                                  const v1::UpdateCustomerRequest* req,
                                                  v1::Customer* resp) {
   AUTHORIZE_OR_RETURN(const auth::Principal caller, ctx);
-  if (absl::Status s = RequireId(req->customer().id(), "customer.id"); !s.ok()) return Fail(s);
+  if (absl::Status s = server::RequireId(req->customer().id(), "customer.id"); !s.ok()) return Fail(s);
   if (absl::Status s = api::ValidateUpdateMask(req->update_mask(), v1::Customer::descriptor(),
                                                CustomerUpdatable());
       !s.ok()) {
@@ -386,7 +352,7 @@ grpc::Status CustomerServiceImpl::ConvertLead(grpc::ServerContext* ctx,
                                               const v1::ConvertLeadRequest* req,
                                               v1::Customer* resp) {
   AUTHORIZE_OR_RETURN(const auth::Principal caller, ctx);
-  if (absl::Status s = RequireId(req->id(), "id"); !s.ok()) return Fail(s);
+  if (absl::Status s = server::RequireId(req->id(), "id"); !s.ok()) return Fail(s);
   const absl::Time now = clock_.Now();
   absl::StatusOr<Customer> updated = store_.UpdateCustomer(
       Write(*ctx, caller, "ConvertLead", "", *req), req->id(), [&](Customer& row) -> absl::Status {
@@ -407,7 +373,7 @@ grpc::Status CustomerServiceImpl::DeactivateCustomer(grpc::ServerContext* ctx,
                                                      const v1::DeactivateCustomerRequest* req,
                                                      v1::Customer* resp) {
   AUTHORIZE_OR_RETURN(const auth::Principal caller, ctx);
-  if (absl::Status s = RequireId(req->id(), "id"); !s.ok()) return Fail(s);
+  if (absl::Status s = server::RequireId(req->id(), "id"); !s.ok()) return Fail(s);
   absl::StatusOr<Customer> updated = store_.UpdateCustomer(
       Write(*ctx, caller, "DeactivateCustomer", "", *req), req->id(),
       [&](Customer& row) -> absl::Status {
@@ -435,7 +401,7 @@ grpc::Status CustomerServiceImpl::CreateContact(grpc::ServerContext* ctx,
                                                 v1::Contact* resp) {
   AUTHORIZE_OR_RETURN(const auth::Principal caller, ctx);
   if (absl::Status s = db::CheckRequestId(req->request_id()); !s.ok()) return Fail(s);
-  if (absl::Status s = RequireId(req->contact().customer_id(), "contact.customer_id"); !s.ok()) {
+  if (absl::Status s = server::RequireId(req->contact().customer_id(), "contact.customer_id"); !s.ok()) {
     return Fail(s);
   }
   Contact c;
@@ -444,7 +410,7 @@ grpc::Status CustomerServiceImpl::CreateContact(grpc::ServerContext* ctx,
   if (absl::Status s = FieldErrorsStatus(NormalizeAndValidate(c, "contact")); !s.ok()) {
     return Fail(s);
   }
-  return ParseInto(store_.CreateContact(Write(*ctx, caller, "CreateContact", req->request_id(), *req),
+  return server::ReplyFromBytes(store_.CreateContact(Write(*ctx, caller, "CreateContact", req->request_id(), *req),
                                         std::move(c),
                                         [](const Contact& x) { return ToProto(x).SerializeAsString(); }),
                    resp);
@@ -454,7 +420,7 @@ grpc::Status CustomerServiceImpl::UpdateContact(grpc::ServerContext* ctx,
                                                 const v1::UpdateContactRequest* req,
                                                 v1::Contact* resp) {
   AUTHORIZE_OR_RETURN(const auth::Principal caller, ctx);
-  if (absl::Status s = RequireId(req->contact().id(), "contact.id"); !s.ok()) return Fail(s);
+  if (absl::Status s = server::RequireId(req->contact().id(), "contact.id"); !s.ok()) return Fail(s);
   static const auto* updatable = new std::set<std::string>{
       "name", "name_kana", "department", "title", "email", "phone", "primary"};
   if (absl::Status s =
@@ -480,7 +446,7 @@ grpc::Status CustomerServiceImpl::ListContacts(grpc::ServerContext* ctx,
                                                const v1::ListContactsRequest* req,
                                                v1::ListContactsResponse* resp) {
   AUTHORIZE_OR_RETURN(const auth::Principal caller, ctx);
-  if (absl::Status s = RequireId(req->customer_id(), "customer_id"); !s.ok()) return Fail(s);
+  if (absl::Status s = server::RequireId(req->customer_id(), "customer_id"); !s.ok()) return Fail(s);
   absl::StatusOr<std::vector<Contact>> rows = store_.ListContacts(req->customer_id(), DeadlineOf(*ctx));
   if (!rows.ok()) return Fail(rows.status());
   for (const auto& c : *rows) *resp->add_contacts() = ToProto(c);
@@ -501,7 +467,7 @@ grpc::Status CustomerServiceImpl::CreateInquiry(grpc::ServerContext* ctx,
   if (absl::Status s = FieldErrorsStatus(NormalizeAndValidate(i, "inquiry")); !s.ok()) {
     return Fail(s);
   }
-  return ParseInto(store_.CreateInquiry(Write(*ctx, caller, "CreateInquiry", req->request_id(), *req),
+  return server::ReplyFromBytes(store_.CreateInquiry(Write(*ctx, caller, "CreateInquiry", req->request_id(), *req),
                                         std::move(i),
                                         [](const Inquiry& x) { return ToProto(x).SerializeAsString(); }),
                    resp);
@@ -511,7 +477,7 @@ grpc::Status CustomerServiceImpl::UpdateInquiry(grpc::ServerContext* ctx,
                                                 const v1::UpdateInquiryRequest* req,
                                                 v1::Inquiry* resp) {
   AUTHORIZE_OR_RETURN(const auth::Principal caller, ctx);
-  if (absl::Status s = RequireId(req->inquiry().id(), "inquiry.id"); !s.ok()) return Fail(s);
+  if (absl::Status s = server::RequireId(req->inquiry().id(), "inquiry.id"); !s.ok()) return Fail(s);
   static const auto* updatable = new std::set<std::string>{"contact_id", "channel", "subject",
                                                            "body", "status", "assignee"};
   if (absl::Status s =
@@ -548,12 +514,12 @@ grpc::Status CustomerServiceImpl::AddInquiryResponse(grpc::ServerContext* ctx,
                                                      v1::Inquiry* resp) {
   AUTHORIZE_OR_RETURN(const auth::Principal caller, ctx);
   if (absl::Status s = db::CheckRequestId(req->request_id()); !s.ok()) return Fail(s);
-  if (absl::Status s = RequireId(req->inquiry_id(), "inquiry_id"); !s.ok()) return Fail(s);
+  if (absl::Status s = server::RequireId(req->inquiry_id(), "inquiry_id"); !s.ok()) return Fail(s);
   if (req->body().empty()) return Fail(InvalidField("body", "is required", "REQUIRED"));
-  if (CharCount(req->body()) > 10000) {
+  if (server::CharCount(req->body()) > 10000) {
     return Fail(InvalidField("body", "is longer than 10,000 characters"));
   }
-  return ParseInto(
+  return server::ReplyFromBytes(
       store_.AddInquiryResponse(Write(*ctx, caller, "AddInquiryResponse", req->request_id(), *req),
                                 req->inquiry_id(), req->body(),
                                 [](const Inquiry& x) { return ToProto(x).SerializeAsString(); }),
@@ -578,8 +544,7 @@ grpc::Status CustomerServiceImpl::ListInquiries(grpc::ServerContext* ctx,
   absl::StatusOr<std::vector<Inquiry>> rows =
       store_.ListInquiries(f, *before, *size + 1, DeadlineOf(*ctx));
   if (!rows.ok()) return Fail(rows.status());
-  const bool more = static_cast<int>(rows->size()) > *size;
-  if (more) rows->resize(*size);
+  const bool more = server::TrimPage(*rows, *size);
   for (const auto& i : *rows) *resp->add_inquiries() = ToProto(i);
   if (more) {
     resp->set_next_page_token(
@@ -609,7 +574,7 @@ grpc::Status CustomerServiceImpl::ImportCustomers(grpc::ServerContext* ctx,
     return store_.FindReplay(write);
   };
   if (absl::StatusOr<absl::optional<std::string>> r = replay(); !r.ok() || r->has_value()) {
-    return r.ok() ? ParseInto(absl::StatusOr<std::string>(**r), resp) : Fail(r.status());
+    return r.ok() ? server::ReplyFromBytes(absl::StatusOr<std::string>(**r), resp) : Fail(r.status());
   }
 
   // What only the database knows: codes already taken, contact rows for unknown customers.
@@ -661,7 +626,7 @@ grpc::Status CustomerServiceImpl::ImportCustomers(grpc::ServerContext* ctx,
     // The first call may have committed between the replay check and the code check.
     absl::StatusOr<absl::optional<std::string>> r = replay();
     if (!r.ok()) return Fail(r.status());
-    if (r->has_value()) return ParseInto(absl::StatusOr<std::string>(**r), resp);
+    if (r->has_value()) return server::ReplyFromBytes(absl::StatusOr<std::string>(**r), resp);
   }
   if (!errors.empty() || req->validate_only()) {
     fill(resp);
@@ -672,7 +637,7 @@ grpc::Status CustomerServiceImpl::ImportCustomers(grpc::ServerContext* ctx,
     resp->set_written(false);
     return grpc::Status::OK;
   }
-  return ParseInto(
+  return server::ReplyFromBytes(
       store_.ImportCustomers(write, std::move(plan->customers), std::move(plan->contacts),
                              [](const CustomerStore::ImportResult& r) {
                                v1::ImportCustomersResponse out;
@@ -690,7 +655,7 @@ grpc::Status CustomerServiceImpl::ListAuditEvents(grpc::ServerContext* ctx,
                                                   const v1::ListAuditEventsRequest* req,
                                                   v1::ListAuditEventsResponse* resp) {
   AUTHORIZE_OR_RETURN(const auth::Principal caller, ctx);
-  if (absl::Status s = RequireId(req->customer_id(), "customer_id"); !s.ok()) return Fail(s);
+  if (absl::Status s = server::RequireId(req->customer_id(), "customer_id"); !s.ok()) return Fail(s);
   absl::StatusOr<int> size = api::PageSize(req->page_size());
   if (!size.ok()) return Fail(size.status());
   absl::StatusOr<int64_t> before = api::DecodeIdPosition(page_tokens_, *req, req->page_token());
@@ -702,20 +667,8 @@ grpc::Status CustomerServiceImpl::ListAuditEvents(grpc::ServerContext* ctx,
   absl::StatusOr<std::vector<AuditEntry>> rows =
       store_.ListAuditEvents(req->customer_id(), *before, *size + 1, DeadlineOf(*ctx));
   if (!rows.ok()) return Fail(rows.status());
-  const bool more = static_cast<int>(rows->size()) > *size;
-  if (more) rows->resize(*size);
-  for (const auto& e : *rows) {
-    auto* out = resp->add_events();
-    out->set_id(e.id);
-    api::ToTimestamp(e.event_time, out->mutable_event_time());
-    out->set_actor(e.actor);
-    out->set_actor_role(e.actor_role);
-    out->set_method(e.method);
-    out->set_resource_type(e.resource_type);
-    out->set_resource_id(e.resource_id);
-    out->set_change_json(e.change_json);
-    out->set_request_id(e.request_id);
-  }
+  const bool more = server::TrimPage(*rows, *size);
+  server::AuditEntriesToProto(*rows, resp->mutable_events());
   if (more) {
     resp->set_next_page_token(
         api::EncodeIdPosition(page_tokens_, *req, rows->back().id));

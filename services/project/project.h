@@ -8,6 +8,7 @@
 
 #include "absl/time/civil_time.h"
 #include "absl/time/time.h"
+#include "common/clock/stamp.h"
 #include "absl/types/optional.h"
 #include "common/tax/tax.h"
 
@@ -17,12 +18,7 @@ enum class OrderStatus { kProspect = 1, kWon = 2, kLost = 3 };
 enum class Outcome { kInProgress = 1, kCompleted = 2, kLost = 3 };
 enum class ExtraKind { kAdditional = 1, kRepeat = 2 };
 
-struct Stamp {
-  absl::Time create_time;
-  std::string created_by;
-  absl::Time update_time;
-  std::string updated_by;
-};
+using Stamp = ::anken::Stamp;
 
 struct ExtraOrder {
   int64_t id = 0;

@@ -14,6 +14,7 @@
 #include "common/auth/auth_interceptor.h"
 #include "common/db/idempotency.h"
 #include "common/server/handler.h"
+#include "common/server/handler_kit.h"
 #include "common/status/errors.h"
 #include "common/status/status_macros.h"
 #include "services/project/project_csv.h"
@@ -33,18 +34,6 @@ std::string Method(absl::string_view name) { return absl::StrCat(kService, name)
 
 grpc::Status Fail(const absl::Status& s) { return ToGrpcStatus(s); }
 
-template <typename Msg>
-grpc::Status ParseInto(const absl::StatusOr<std::string>& bytes, Msg* out) {
-  if (!bytes.ok()) return Fail(bytes.status());
-  if (!out->ParseFromString(*bytes)) return Fail(absl::InternalError("stored response unreadable"));
-  return grpc::Status::OK;
-}
-
-absl::Status RequireId(int64_t id, absl::string_view field) {
-  if (id <= 0) return InvalidField(field, "is required", "REQUIRED");
-  return absl::OkStatus();
-}
-
 absl::Status ProjectNotFound(int64_t id) {
   return WithReason(absl::NotFoundError(absl::StrCat("case ", id, " not found")),
                     "PROJECT_NOT_FOUND");
@@ -61,20 +50,6 @@ bool Visible(const Project& p, const auth::Principal& caller) {
   if (caller.role != Role::kPartner) return true;
   return p.referral.has_value() && p.referral->partner_id == PartnerIdOf(caller) &&
          PartnerIdOf(caller) != 0;
-}
-
-absl::StatusOr<absl::optional<absl::CivilDay>> OptionalDate(const common::v1::Date& d,
-                                                            absl::string_view field) {
-  if (!api::IsDateSet(d)) return absl::optional<absl::CivilDay>();
-  ASSIGN_OR_RETURN(absl::CivilDay day, api::FromDate(d, field));
-  return absl::optional<absl::CivilDay>(day);
-}
-
-void StampToProto(const Stamp& s, common::v1::AuditInfo* out) {
-  api::ToTimestamp(s.create_time, out->mutable_create_time());
-  out->set_created_by(s.created_by);
-  api::ToTimestamp(s.update_time, out->mutable_update_time());
-  out->set_updated_by(s.updated_by);
 }
 
 // Keyset position for ListProjects: "<id>" or, by update time, "<unix micros>:<id>".
@@ -135,7 +110,7 @@ v1::Project ToProto(const Project& p, bool for_partner) {
     }
   }
   out.set_etag(api::FormatEtag(p.version));
-  StampToProto(p.stamp, out.mutable_audit());
+  server::StampToProto(p.stamp, out.mutable_audit());
   return out;
 }
 
@@ -143,8 +118,8 @@ absl::StatusOr<Project> FromProto(const v1::Project& in, Project p) {
   p.customer_id = in.customer_id();
   p.name = in.name();
   p.category_id = in.category_id();
-  ASSIGN_OR_RETURN(p.quote_date, OptionalDate(in.quote_date(), "project.quote_date"));
-  ASSIGN_OR_RETURN(p.acceptance_date, OptionalDate(in.acceptance_date(), "project.acceptance_date"));
+  ASSIGN_OR_RETURN(p.quote_date, api::OptionalDate(in.quote_date(), "project.quote_date"));
+  ASSIGN_OR_RETURN(p.acceptance_date, api::OptionalDate(in.acceptance_date(), "project.acceptance_date"));
   if (in.order_status() != v1::ORDER_STATUS_UNSPECIFIED) {
     if (!v1::OrderStatus_IsValid(in.order_status())) {
       return InvalidField("project.order_status", "unknown order status");
@@ -200,15 +175,7 @@ WriteContext ProjectServiceImpl::Write(const grpc::ServerContext& ctx,
                                        const auth::Principal& caller, absl::string_view method,
                                        const std::string& request_id,
                                        const google::protobuf::Message& request) const {
-  WriteContext w;
-  w.actor = caller.subject;
-  w.actor_role = std::string(auth::RoleName(caller.role));
-  w.method = Method(method);
-  w.request_id = request_id;
-  if (!request_id.empty()) w.request_hash = db::RequestHash(request);
-  w.now = clock_.Now();
-  w.deadline = DeadlineOf(ctx);
-  return w;
+  return server::MakeWriteContext(ctx, caller, Method(method), request_id, request, clock_);
 }
 
 absl::CivilDay ProjectServiceImpl::Today() const { return TokyoToday(clock_); }
@@ -236,7 +203,7 @@ absl::Status ProjectServiceImpl::CheckParties(const Project& p, const grpc::Serv
 grpc::Status ProjectServiceImpl::GetProject(grpc::ServerContext* ctx,
                                             const v1::GetProjectRequest* req, v1::Project* resp) {
   AUTHORIZE_OR_RETURN(const auth::Principal caller, ctx);
-  if (absl::Status s = RequireId(req->id(), "id"); !s.ok()) return Fail(s);
+  if (absl::Status s = server::RequireId(req->id(), "id"); !s.ok()) return Fail(s);
   absl::StatusOr<Project> p = store_.GetProject(req->id(), DeadlineOf(*ctx));
   if (!p.ok()) return Fail(p.status());
   if (!Visible(*p, caller)) return Fail(ProjectNotFound(req->id()));
@@ -303,15 +270,14 @@ grpc::Status ProjectServiceImpl::ListProjects(grpc::ServerContext* ctx,
                                          &f.acceptance_date_from},
                               RangeField{req->acceptance_date_to(), "acceptance_date_to",
                                          &f.acceptance_date_to}}) {
-    absl::StatusOr<absl::optional<absl::CivilDay>> d = OptionalDate(r.date, r.name);
+    absl::StatusOr<absl::optional<absl::CivilDay>> d = api::OptionalDate(r.date, r.name);
     if (!d.ok()) return Fail(d.status());
     *r.out = *d;
   }
   absl::StatusOr<std::vector<Project>> rows =
       store_.ListProjects(f, *after, *size + 1, DeadlineOf(*ctx));
   if (!rows.ok()) return Fail(rows.status());
-  const bool more = static_cast<int>(rows->size()) > *size;
-  if (more) rows->resize(*size);
+  const bool more = server::TrimPage(*rows, *size);
   for (const auto& p : *rows) *resp->add_projects() = convert::ToProto(p, caller.role == Role::kPartner);
   if (more) {
     resp->set_next_page_token(page_tokens_.Encode(api::FilterFingerprint(*req),
@@ -332,7 +298,7 @@ grpc::Status ProjectServiceImpl::CreateProject(grpc::ServerContext* ctx,
     return Fail(s);
   }
   if (absl::Status s = CheckParties(*p, *ctx); !s.ok()) return Fail(s);
-  return ParseInto(store_.CreateProject(Write(*ctx, caller, "CreateProject", req->request_id(), *req),
+  return server::ReplyFromBytes(store_.CreateProject(Write(*ctx, caller, "CreateProject", req->request_id(), *req),
                                         std::move(*p),
                                         [](const Project& x) {
                                           return convert::ToProto(x, false).SerializeAsString();
@@ -344,7 +310,7 @@ grpc::Status ProjectServiceImpl::UpdateProject(grpc::ServerContext* ctx,
                                                const v1::UpdateProjectRequest* req,
                                                v1::Project* resp) {
   AUTHORIZE_OR_RETURN(const auth::Principal caller, ctx);
-  if (absl::Status s = RequireId(req->project().id(), "project.id"); !s.ok()) return Fail(s);
+  if (absl::Status s = server::RequireId(req->project().id(), "project.id"); !s.ok()) return Fail(s);
   static const auto* updatable = new std::set<std::string>{
       "customer_id", "name", "category_id", "quote_date", "acceptance_date", "order_status",
       "progress_status", "owner", "department", "memo", "referral.partner_id",
@@ -433,7 +399,7 @@ grpc::Status ProjectServiceImpl::RecordReferralOutcome(grpc::ServerContext* ctx,
                                                        v1::Project* resp) {
   AUTHORIZE_OR_RETURN(const auth::Principal caller, ctx);
   if (absl::Status s = db::CheckRequestId(req->request_id()); !s.ok()) return Fail(s);
-  if (absl::Status s = RequireId(req->project_id(), "project_id"); !s.ok()) return Fail(s);
+  if (absl::Status s = server::RequireId(req->project_id(), "project_id"); !s.ok()) return Fail(s);
   if (req->outcome() < 1 || req->outcome() > 3) {
     return Fail(InvalidField("outcome", "must be IN_PROGRESS, COMPLETED or LOST", "REQUIRED"));
   }
@@ -442,10 +408,10 @@ grpc::Status ProjectServiceImpl::RecordReferralOutcome(grpc::ServerContext* ctx,
   report.amount = req->amount();
   report.remarks = req->remarks();
   absl::StatusOr<absl::optional<absl::CivilDay>> completion =
-      OptionalDate(req->completion_date(), "completion_date");
+      api::OptionalDate(req->completion_date(), "completion_date");
   if (!completion.ok()) return Fail(completion.status());
   report.completion_date = *completion;
-  absl::StatusOr<absl::optional<absl::CivilDay>> lost = OptionalDate(req->lost_date(), "lost_date");
+  absl::StatusOr<absl::optional<absl::CivilDay>> lost = api::OptionalDate(req->lost_date(), "lost_date");
   if (!lost.ok()) return Fail(lost.status());
   report.lost_date = *lost;
   for (int i = 0; i < req->extra_orders_size(); ++i) {
@@ -464,7 +430,7 @@ grpc::Status ProjectServiceImpl::RecordReferralOutcome(grpc::ServerContext* ctx,
     report.extra_orders.push_back(std::move(x));
   }
   const absl::CivilDay today = Today();
-  return ParseInto(
+  return server::ReplyFromBytes(
       store_.RecordOutcome(
           Write(*ctx, caller, "RecordReferralOutcome", req->request_id(), *req), req->project_id(),
           [&](Project& row) -> absl::Status {
@@ -501,8 +467,7 @@ grpc::Status ProjectServiceImpl::ListReferrals(grpc::ServerContext* ctx,
   pos.id = *after;
   absl::StatusOr<std::vector<Project>> rows = store_.ListProjects(f, pos, *size + 1, DeadlineOf(*ctx));
   if (!rows.ok()) return Fail(rows.status());
-  const bool more = static_cast<int>(rows->size()) > *size;
-  if (more) rows->resize(*size);
+  const bool more = server::TrimPage(*rows, *size);
   for (const auto& p : *rows) *resp->add_projects() = convert::ToProto(p, caller.role == Role::kPartner);
   if (more) resp->set_next_page_token(api::EncodeIdPosition(page_tokens_, *req, rows->back().id));
   return grpc::Status::OK;
@@ -593,7 +558,7 @@ grpc::Status ProjectServiceImpl::ImportProjects(grpc::ServerContext* ctx,
     resp->set_written(false);
     return grpc::Status::OK;
   }
-  return ParseInto(
+  return server::ReplyFromBytes(
       store_.ImportProjects(Write(*ctx, caller, "ImportProjects", req->request_id(), *req),
                             std::move(plan->rows),
                             [](const ProjectStore::ImportResult& r) {
@@ -612,7 +577,7 @@ grpc::Status ProjectServiceImpl::ListAuditEvents(grpc::ServerContext* ctx,
                                                  const v1::ListAuditEventsRequest* req,
                                                  v1::ListAuditEventsResponse* resp) {
   AUTHORIZE_OR_RETURN(const auth::Principal caller, ctx);
-  if (absl::Status s = RequireId(req->project_id(), "project_id"); !s.ok()) return Fail(s);
+  if (absl::Status s = server::RequireId(req->project_id(), "project_id"); !s.ok()) return Fail(s);
   absl::StatusOr<int> size = api::PageSize(req->page_size());
   if (!size.ok()) return Fail(size.status());
   absl::StatusOr<int64_t> before = api::DecodeIdPosition(page_tokens_, *req, req->page_token());
@@ -623,20 +588,8 @@ grpc::Status ProjectServiceImpl::ListAuditEvents(grpc::ServerContext* ctx,
   absl::StatusOr<std::vector<AuditEntry>> rows =
       store_.ListAuditEvents(req->project_id(), *before, *size + 1, DeadlineOf(*ctx));
   if (!rows.ok()) return Fail(rows.status());
-  const bool more = static_cast<int>(rows->size()) > *size;
-  if (more) rows->resize(*size);
-  for (const auto& e : *rows) {
-    auto* out = resp->add_events();
-    out->set_id(e.id);
-    api::ToTimestamp(e.event_time, out->mutable_event_time());
-    out->set_actor(e.actor);
-    out->set_actor_role(e.actor_role);
-    out->set_method(e.method);
-    out->set_resource_type(e.resource_type);
-    out->set_resource_id(e.resource_id);
-    out->set_change_json(e.change_json);
-    out->set_request_id(e.request_id);
-  }
+  const bool more = server::TrimPage(*rows, *size);
+  server::AuditEntriesToProto(*rows, resp->mutable_events());
   if (more) resp->set_next_page_token(api::EncodeIdPosition(page_tokens_, *req, rows->back().id));
   return grpc::Status::OK;
 }

@@ -10,6 +10,7 @@
 #include "common/auth/auth_interceptor.h"
 #include "common/db/idempotency.h"
 #include "common/server/handler.h"
+#include "common/server/handler_kit.h"
 #include "common/status/errors.h"
 #include "common/status/status_macros.h"
 #include "services/project/project_rules.h"
@@ -23,29 +24,10 @@ using server::DeadlineOf;
 
 grpc::Status Fail(const absl::Status& s) { return ToGrpcStatus(s); }
 
-template <typename Msg>
-grpc::Status ParseInto(const absl::StatusOr<std::string>& bytes, Msg* out) {
-  if (!bytes.ok()) return Fail(bytes.status());
-  if (!out->ParseFromString(*bytes)) return Fail(absl::InternalError("stored response unreadable"));
-  return grpc::Status::OK;
-}
-
-absl::Status RequireId(int64_t id, absl::string_view field) {
-  if (id <= 0) return InvalidField(field, "is required", "REQUIRED");
-  return absl::OkStatus();
-}
-
 bool ValidTax(int c) { return c >= 1 && c <= 3; }
 tax::Category ToTax(common::v1::TaxCategory c) { return static_cast<tax::Category>(c - 1); }
 common::v1::TaxCategory FromTax(tax::Category c) {
   return static_cast<common::v1::TaxCategory>(static_cast<int>(c) + 1);
-}
-
-void StampToProto(const Stamp& s, common::v1::AuditInfo* out) {
-  api::ToTimestamp(s.create_time, out->mutable_create_time());
-  out->set_created_by(s.created_by);
-  api::ToTimestamp(s.update_time, out->mutable_update_time());
-  out->set_updated_by(s.updated_by);
 }
 
 v1::Product ToProto(const Product& p) {
@@ -85,21 +67,8 @@ v1::Todo ToProto(const Todo& t, absl::CivilDay today) {
   return out;
 }
 
-absl::StatusOr<absl::CivilMonth> FromYearMonth(const common::v1::YearMonth& ym,
-                                               absl::string_view field) {
-  if (ym.year() < 1 || ym.year() > 9999 || ym.month() < 1 || ym.month() > 12) {
-    return InvalidField(field, "is not a valid month", "INVALID_MONTH");
-  }
-  return absl::CivilMonth(ym.year(), ym.month());
-}
-
-void ToYearMonth(absl::CivilMonth m, common::v1::YearMonth* out) {
-  out->set_year(static_cast<int32_t>(m.year()));
-  out->set_month(m.month());
-}
-
 void CellToProto(const ForecastCellValue& c, v1::ForecastCell* out) {
-  ToYearMonth(c.month, out->mutable_month());
+  api::ToYearMonth(c.month, out->mutable_month());
   out->set_expected_amount(c.expected_amount);
   out->set_won_amount(c.won_amount);
   out->set_open_quotes(c.open_quotes);
@@ -136,11 +105,11 @@ v1::Quote ToProto(const Quote& q) {
   out.set_tax(q.totals.tax);
   out.set_total(q.totals.total);
   out.set_win_probability(q.win_probability);
-  ToYearMonth(q.expected_order_month, out.mutable_expected_order_month());
+  api::ToYearMonth(q.expected_order_month, out.mutable_expected_order_month());
   out.set_status(static_cast<v1::QuoteStatus>(q.status));
   out.set_note(q.note);
   out.set_etag(api::FormatEtag(q.version));
-  StampToProto(q.stamp, out.mutable_audit());
+  server::StampToProto(q.stamp, out.mutable_audit());
   return out;
 }
 
@@ -169,7 +138,7 @@ absl::StatusOr<Quote> FromProto(const v1::Quote& in, Quote q) {
   }
   q.win_probability = in.win_probability();
   ASSIGN_OR_RETURN(q.expected_order_month,
-                   FromYearMonth(in.expected_order_month(), "quote.expected_order_month"));
+                   api::FromYearMonth(in.expected_order_month(), "quote.expected_order_month"));
   q.note = in.note();
   return q;
 }
@@ -261,8 +230,7 @@ grpc::Status ProjectServiceImpl::ListProducts(grpc::ServerContext* ctx,
   absl::StatusOr<std::vector<Product>> rows =
       store_.ListProducts(req->include_inactive(), *after, *size + 1, DeadlineOf(*ctx));
   if (!rows.ok()) return Fail(rows.status());
-  const bool more = static_cast<int>(rows->size()) > *size;
-  if (more) rows->resize(*size);
+  const bool more = server::TrimPage(*rows, *size);
   for (const auto& p : *rows) *resp->add_products() = ToProto(p);
   if (more) resp->set_next_page_token(api::EncodeIdPosition(page_tokens_, *req, rows->back().id));
   return grpc::Status::OK;
@@ -274,7 +242,7 @@ grpc::Status ProjectServiceImpl::CreateQuote(grpc::ServerContext* ctx,
                                              const v1::CreateQuoteRequest* req, v1::Quote* resp) {
   AUTHORIZE_OR_RETURN(const auth::Principal caller, ctx);
   if (absl::Status s = db::CheckRequestId(req->request_id()); !s.ok()) return Fail(s);
-  if (absl::Status s = RequireId(req->quote().project_id(), "quote.project_id"); !s.ok()) {
+  if (absl::Status s = server::RequireId(req->quote().project_id(), "quote.project_id"); !s.ok()) {
     return Fail(s);
   }
   Quote base;
@@ -288,7 +256,7 @@ grpc::Status ProjectServiceImpl::CreateQuote(grpc::ServerContext* ctx,
     return Fail(s);
   }
   if (absl::Status s = PriceQuote(*q, options_.rounding); !s.ok()) return Fail(s);
-  return ParseInto(store_.CreateQuote(Write(*ctx, caller, "CreateQuote", req->request_id(), *req),
+  return server::ReplyFromBytes(store_.CreateQuote(Write(*ctx, caller, "CreateQuote", req->request_id(), *req),
                                       std::move(*q),
                                       [](const Quote& x) { return convert::ToProto(x).SerializeAsString(); }),
                    resp);
@@ -297,7 +265,7 @@ grpc::Status ProjectServiceImpl::CreateQuote(grpc::ServerContext* ctx,
 grpc::Status ProjectServiceImpl::UpdateQuote(grpc::ServerContext* ctx,
                                              const v1::UpdateQuoteRequest* req, v1::Quote* resp) {
   AUTHORIZE_OR_RETURN(const auth::Principal caller, ctx);
-  if (absl::Status s = RequireId(req->quote().id(), "quote.id"); !s.ok()) return Fail(s);
+  if (absl::Status s = server::RequireId(req->quote().id(), "quote.id"); !s.ok()) return Fail(s);
   static const auto* updatable = new std::set<std::string>{
       "issue_date", "valid_until", "lines", "win_probability", "expected_order_month", "note"};
   if (absl::Status s =
@@ -344,7 +312,7 @@ Mutator<Quote> Transition(const std::string& etag, QuoteStatus to) {
 grpc::Status ProjectServiceImpl::SendQuote(grpc::ServerContext* ctx,
                                            const v1::SendQuoteRequest* req, v1::Quote* resp) {
   AUTHORIZE_OR_RETURN(const auth::Principal caller, ctx);
-  if (absl::Status s = RequireId(req->quote_id(), "quote_id"); !s.ok()) return Fail(s);
+  if (absl::Status s = server::RequireId(req->quote_id(), "quote_id"); !s.ok()) return Fail(s);
   absl::StatusOr<Quote> q = store_.UpdateQuote(Write(*ctx, caller, "SendQuote", "", *req),
                                                req->quote_id(),
                                                Transition(req->etag(), QuoteStatus::kSent));
@@ -356,7 +324,7 @@ grpc::Status ProjectServiceImpl::SendQuote(grpc::ServerContext* ctx,
 grpc::Status ProjectServiceImpl::AcceptQuote(grpc::ServerContext* ctx,
                                              const v1::AcceptQuoteRequest* req, v1::Quote* resp) {
   AUTHORIZE_OR_RETURN(const auth::Principal caller, ctx);
-  if (absl::Status s = RequireId(req->quote_id(), "quote_id"); !s.ok()) return Fail(s);
+  if (absl::Status s = server::RequireId(req->quote_id(), "quote_id"); !s.ok()) return Fail(s);
   absl::StatusOr<Quote> q = store_.AcceptQuote(Write(*ctx, caller, "AcceptQuote", "", *req),
                                                req->quote_id(),
                                                Transition(req->etag(), QuoteStatus::kAccepted));
@@ -368,7 +336,7 @@ grpc::Status ProjectServiceImpl::AcceptQuote(grpc::ServerContext* ctx,
 grpc::Status ProjectServiceImpl::RejectQuote(grpc::ServerContext* ctx,
                                              const v1::RejectQuoteRequest* req, v1::Quote* resp) {
   AUTHORIZE_OR_RETURN(const auth::Principal caller, ctx);
-  if (absl::Status s = RequireId(req->quote_id(), "quote_id"); !s.ok()) return Fail(s);
+  if (absl::Status s = server::RequireId(req->quote_id(), "quote_id"); !s.ok()) return Fail(s);
   absl::StatusOr<Quote> q = store_.UpdateQuote(
       Write(*ctx, caller, "RejectQuote", "", *req), req->quote_id(),
       [&, mutate = Transition(req->etag(), QuoteStatus::kRejected)](Quote& row) -> absl::Status {
@@ -390,9 +358,9 @@ grpc::Status ProjectServiceImpl::GetForecast(grpc::ServerContext* ctx,
                                              const v1::GetForecastRequest* req,
                                              v1::Forecast* resp) {
   AUTHORIZE_OR_RETURN(const auth::Principal caller, ctx);
-  absl::StatusOr<absl::CivilMonth> from = FromYearMonth(req->from_month(), "from_month");
+  absl::StatusOr<absl::CivilMonth> from = api::FromYearMonth(req->from_month(), "from_month");
   if (!from.ok()) return Fail(from.status());
-  absl::StatusOr<absl::CivilMonth> to = FromYearMonth(req->to_month(), "to_month");
+  absl::StatusOr<absl::CivilMonth> to = api::FromYearMonth(req->to_month(), "to_month");
   if (!to.ok()) return Fail(to.status());
   if (*to < *from) return Fail(InvalidField("to_month", "is before from_month"));
   if (*to - *from >= 24) return Fail(InvalidField("to_month", "the range is longer than 24 months"));
@@ -418,7 +386,7 @@ grpc::Status ProjectServiceImpl::CreateActivity(grpc::ServerContext* ctx,
   AUTHORIZE_OR_RETURN(const auth::Principal caller, ctx);
   if (absl::Status s = db::CheckRequestId(req->request_id()); !s.ok()) return Fail(s);
   const v1::Activity& in = req->activity();
-  if (absl::Status s = RequireId(in.project_id(), "activity.project_id"); !s.ok()) return Fail(s);
+  if (absl::Status s = server::RequireId(in.project_id(), "activity.project_id"); !s.ok()) return Fail(s);
   if (in.kind() < 1 || in.kind() > 5) {
     return Fail(InvalidField("activity.kind", "is required", "REQUIRED"));
   }
@@ -434,7 +402,7 @@ grpc::Status ProjectServiceImpl::CreateActivity(grpc::ServerContext* ctx,
   a.summary = in.summary();
   a.next_action = in.next_action();
   a.recorded_by = caller.subject;
-  return ParseInto(store_.CreateActivity(Write(*ctx, caller, "CreateActivity", req->request_id(), *req),
+  return server::ReplyFromBytes(store_.CreateActivity(Write(*ctx, caller, "CreateActivity", req->request_id(), *req),
                                          std::move(a),
                                          [](const Activity& x) { return ToProto(x).SerializeAsString(); }),
                    resp);
@@ -444,7 +412,7 @@ grpc::Status ProjectServiceImpl::ListActivities(grpc::ServerContext* ctx,
                                                 const v1::ListActivitiesRequest* req,
                                                 v1::ListActivitiesResponse* resp) {
   AUTHORIZE_OR_RETURN(const auth::Principal caller, ctx);
-  if (absl::Status s = RequireId(req->project_id(), "project_id"); !s.ok()) return Fail(s);
+  if (absl::Status s = server::RequireId(req->project_id(), "project_id"); !s.ok()) return Fail(s);
   absl::StatusOr<std::vector<Activity>> rows = store_.ListActivities(req->project_id(), DeadlineOf(*ctx));
   if (!rows.ok()) return Fail(rows.status());
   for (const auto& a : *rows) *resp->add_activities() = ToProto(a);
@@ -456,7 +424,7 @@ grpc::Status ProjectServiceImpl::CreateTodo(grpc::ServerContext* ctx,
   AUTHORIZE_OR_RETURN(const auth::Principal caller, ctx);
   if (absl::Status s = db::CheckRequestId(req->request_id()); !s.ok()) return Fail(s);
   const v1::Todo& in = req->todo();
-  if (absl::Status s = RequireId(in.project_id(), "todo.project_id"); !s.ok()) return Fail(s);
+  if (absl::Status s = server::RequireId(in.project_id(), "todo.project_id"); !s.ok()) return Fail(s);
   if (in.title().empty()) return Fail(InvalidField("todo.title", "is required", "REQUIRED"));
   if (in.title().size() > 800) return Fail(InvalidField("todo.title", "is longer than 200 characters"));
   absl::StatusOr<absl::CivilDay> due = api::FromDate(in.due_date(), "todo.due_date");
@@ -467,7 +435,7 @@ grpc::Status ProjectServiceImpl::CreateTodo(grpc::ServerContext* ctx,
   t.due_date = *due;
   t.assignee = in.assignee().empty() ? caller.subject : in.assignee();
   const absl::CivilDay today = Today();
-  return ParseInto(store_.CreateTodo(Write(*ctx, caller, "CreateTodo", req->request_id(), *req),
+  return server::ReplyFromBytes(store_.CreateTodo(Write(*ctx, caller, "CreateTodo", req->request_id(), *req),
                                      std::move(t),
                                      [today](const Todo& x) { return ToProto(x, today).SerializeAsString(); }),
                    resp);
@@ -476,7 +444,7 @@ grpc::Status ProjectServiceImpl::CreateTodo(grpc::ServerContext* ctx,
 grpc::Status ProjectServiceImpl::CompleteTodo(grpc::ServerContext* ctx,
                                               const v1::CompleteTodoRequest* req, v1::Todo* resp) {
   AUTHORIZE_OR_RETURN(const auth::Principal caller, ctx);
-  if (absl::Status s = RequireId(req->id(), "id"); !s.ok()) return Fail(s);
+  if (absl::Status s = server::RequireId(req->id(), "id"); !s.ok()) return Fail(s);
   absl::StatusOr<Todo> t = store_.CompleteTodo(Write(*ctx, caller, "CompleteTodo", "", *req), req->id());
   if (!t.ok()) return Fail(t.status());
   *resp = ToProto(*t, Today());

@@ -24,6 +24,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "absl/time/time.h"
+#include "anken/billing/v1/billing_service.grpc.pb.h"
 #include "anken/customer/v1/customer_service.grpc.pb.h"
 #include "anken/project/v1/project_service.grpc.pb.h"
 #include "common/auth/auth.h"
@@ -49,6 +50,7 @@ const std::vector<const google::protobuf::ServiceDescriptor*>& Services() {
   static const auto* services = new std::vector<const google::protobuf::ServiceDescriptor*>{
       anken::customer::v1::Customer::descriptor()->file()->FindServiceByName("CustomerService"),
       anken::project::v1::Project::descriptor()->file()->FindServiceByName("ProjectService"),
+      anken::billing::v1::BillingPlan::descriptor()->file()->FindServiceByName("BillingService"),
   };
   return *services;
 }

@@ -1,0 +1,85 @@
+#pragma once
+// gRPC handlers of anken.billing.v1.BillingService: scope checks, proto <-> domain, the pure
+// rules (recurrence.h, invoice_rules.h), the store and the peers (cases from the project
+// service, the invoiced customer from the customer service).
+
+#include <string>
+
+#include "anken/billing/v1/billing_service.grpc.pb.h"
+#include "common/api/page_token.h"
+#include "common/auth/auth.h"
+#include "common/clock/clock.h"
+#include "common/tax/tax.h"
+#include "services/billing/billing_store.h"
+#include "services/billing/peers.h"
+
+namespace anken::billing {
+
+struct BillingServiceOptions {
+  // ANKEN_TAX_ROUNDING: frozen onto each issued invoice.
+  tax::Rounding rounding = tax::Rounding::kFloor;
+  // ANKEN_ISSUER_NAME / ANKEN_ISSUER_REGISTRATION_NUMBER: the qualified-invoice issuer.
+  std::string issuer_name;
+  std::string issuer_registration_number;
+};
+
+class BillingServiceImpl final : public v1::BillingService::Service {
+ public:
+  BillingServiceImpl(BillingStore& store, Peers& peers, const Clock& clock,
+                     const api::PageTokenCodec& page_tokens, BillingServiceOptions options)
+      : store_(store), peers_(peers), clock_(clock), page_tokens_(page_tokens),
+        options_(std::move(options)) {}
+
+  static auth::MethodRoles Roles();
+
+  grpc::Status SetBillingPlan(grpc::ServerContext*, const v1::SetBillingPlanRequest*,
+                              v1::BillingPlan*) override;
+  grpc::Status GetBillingPlan(grpc::ServerContext*, const v1::GetBillingPlanRequest*,
+                              v1::BillingPlan*) override;
+  grpc::Status ListBillingEntries(grpc::ServerContext*, const v1::ListBillingEntriesRequest*,
+                                  v1::ListBillingEntriesResponse*) override;
+  grpc::Status AddBillingEntry(grpc::ServerContext*, const v1::AddBillingEntryRequest*,
+                               v1::BillingEntry*) override;
+  grpc::Status UpdateBillingEntry(grpc::ServerContext*, const v1::UpdateBillingEntryRequest*,
+                                  v1::BillingEntry*) override;
+  grpc::Status RemoveBillingEntry(grpc::ServerContext*, const v1::RemoveBillingEntryRequest*,
+                                  v1::RemoveBillingEntryResponse*) override;
+  grpc::Status SetEntryStatus(grpc::ServerContext*, const v1::SetEntryStatusRequest*,
+                              v1::BillingEntry*) override;
+  grpc::Status GetSalesSummary(grpc::ServerContext*, const v1::GetSalesSummaryRequest*,
+                               v1::SalesSummary*) override;
+  grpc::Status RunRenewals(grpc::ServerContext*, const v1::RunRenewalsRequest*,
+                           v1::RenewalRun*) override;
+  grpc::Status PreviewRenewals(grpc::ServerContext*, const v1::PreviewRenewalsRequest*,
+                               v1::RenewalRun*) override;
+  grpc::Status ListRenewalFailures(grpc::ServerContext*, const v1::ListRenewalFailuresRequest*,
+                                   v1::ListRenewalFailuresResponse*) override;
+  grpc::Status IssueInvoice(grpc::ServerContext*, const v1::IssueInvoiceRequest*,
+                            v1::Invoice*) override;
+  grpc::Status GetInvoice(grpc::ServerContext*, const v1::GetInvoiceRequest*, v1::Invoice*) override;
+  grpc::Status ListInvoices(grpc::ServerContext*, const v1::ListInvoicesRequest*,
+                            v1::ListInvoicesResponse*) override;
+  grpc::Status CancelInvoice(grpc::ServerContext*, const v1::CancelInvoiceRequest*,
+                             v1::Invoice*) override;
+  grpc::Status RequestInvoiceIssue(grpc::ServerContext*, const v1::RequestInvoiceIssueRequest*,
+                                   v1::InvoiceIssueRequest*) override;
+  grpc::Status ListAuditEvents(grpc::ServerContext*, const v1::ListAuditEventsRequest*,
+                               v1::ListAuditEventsResponse*) override;
+
+ private:
+  WriteContext Write(const grpc::ServerContext& ctx, const auth::Principal& caller,
+                     absl::string_view method, const std::string& request_id,
+                     const google::protobuf::Message& request) const;
+  // The renewals due on as_of and (when `write`) their application; shared by RunRenewals and
+  // PreviewRenewals.
+  absl::StatusOr<v1::RenewalRun> Renew(const grpc::ServerContext& ctx, const WriteContext* write,
+                                       absl::CivilDay as_of);
+
+  BillingStore& store_;
+  Peers& peers_;
+  const Clock& clock_;
+  const api::PageTokenCodec& page_tokens_;
+  const BillingServiceOptions options_;
+};
+
+}  // namespace anken::billing

@@ -1,0 +1,1376 @@
+#include "services/billing/pg_billing_store.h"
+
+#include <algorithm>
+#include <map>
+#include <pqxx/pqxx>
+#include <set>
+#include <utility>
+
+#include "absl/status/status.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "absl/strings/str_join.h"
+#include "absl/types/optional.h"
+#include "common/db/audit.h"
+#include "common/db/idempotency.h"
+#include "common/status/errors.h"
+#include "common/status/status_macros.h"
+#include "common/tax/tax.h"
+#include "services/billing/billing_queries.h"
+
+namespace anken::billing {
+namespace {
+
+constexpr absl::string_view kSchema = PgBillingStore::kSchema;
+constexpr char kOutboxKindIssueRequest[] = "invoice_issue_request";
+
+// ---- conversions ----
+
+// Postgres keeps microseconds; truncating first makes what a write returns equal what a
+// later read returns.
+absl::Time TruncToMicros(absl::Time t) { return absl::FromUnixMicros(absl::ToUnixMicros(t)); }
+
+std::string TimeText(absl::Time t) {
+  return absl::FormatTime(absl::RFC3339_full, t, absl::UTCTimeZone());
+}
+
+absl::Time TimeFromMicros(const pqxx::field& f) { return absl::FromUnixMicros(f.as<int64_t>()); }
+
+// 'YYYY-MM-DD': ISO 8601 input, which Postgres reads the same under every DateStyle.
+std::string DayText(absl::CivilDay d) { return absl::FormatCivilTime(d); }
+// A month is stored as its first day.
+std::string MonthText(absl::CivilMonth m) { return DayText(absl::CivilDay(m)); }
+
+// Dates are read as days since 1970-01-01 (see billing_queries.h).
+absl::CivilDay DayFromField(const pqxx::field& f) {
+  return absl::CivilDay(1970, 1, 1) + f.as<int64_t>();
+}
+absl::CivilMonth MonthFromField(const pqxx::field& f) { return absl::CivilMonth(DayFromField(f)); }
+
+// A nullable parameter: exec_params sends a null `const char*` as SQL NULL, and Postgres
+// reads the text in the column's (or cast's) type.
+class Param {
+ public:
+  Param() = default;  // NULL
+  explicit Param(std::string value) : value_(std::move(value)), null_(false) {}
+  const char* get() const { return null_ ? nullptr : value_.c_str(); }
+
+ private:
+  std::string value_;
+  bool null_ = true;
+};
+
+Param OptDay(const absl::optional<absl::CivilDay>& d) { return d ? Param(DayText(*d)) : Param(); }
+// NULL when `value` is 0 (the domain's "none").
+Param NonZero(int64_t value) { return value == 0 ? Param() : Param(absl::StrCat(value)); }
+// NULL when empty (an entry without a period).
+Param NonEmpty(const std::string& value) { return value.empty() ? Param() : Param(value); }
+
+// A Postgres array literal of numbers, "{1,2,3}"; passed as one parameter.
+template <typename T>
+std::string NumberArray(const std::vector<T>& values) {
+  std::vector<int64_t> numbers;
+  numbers.reserve(values.size());
+  for (const T& v : values) numbers.push_back(static_cast<int64_t>(v));
+  return absl::StrCat("{", absl::StrJoin(numbers, ","), "}");
+}
+
+// Tax categories are stored as 1 STANDARD, 2 REDUCED, 3 EXEMPT (the API's numbering),
+// independent of the order of tax::Category's enumerators.
+int TaxCode(tax::Category c) {
+  switch (c) {
+    case tax::Category::kStandard: return 1;
+    case tax::Category::kReduced: return 2;
+    case tax::Category::kExempt: return 3;
+  }
+  return 0;  // breaks the CHECK: an unknown category is never stored
+}
+
+tax::Category TaxFromCode(int code) {
+  switch (code) {
+    case 2: return tax::Category::kReduced;
+    case 3: return tax::Category::kExempt;
+    default: return tax::Category::kStandard;  // 1; the CHECK admits nothing else
+  }
+}
+
+// Rounding modes are stored as 1 FLOOR, 2 HALF_UP, 3 CEILING (the API's numbering).
+int RoundingCode(tax::Rounding r) {
+  switch (r) {
+    case tax::Rounding::kFloor: return 1;
+    case tax::Rounding::kHalfUp: return 2;
+    case tax::Rounding::kCeiling: return 3;
+  }
+  return 0;  // breaks the CHECK
+}
+
+tax::Rounding RoundingFromCode(int code) {
+  switch (code) {
+    case 2: return tax::Rounding::kHalfUp;
+    case 3: return tax::Rounding::kCeiling;
+    default: return tax::Rounding::kFloor;
+  }
+}
+
+absl::string_view TimingName(Timing t) {
+  switch (t) {
+    case Timing::kLumpSum: return "LUMP_SUM";
+    case Timing::kSplit: return "SPLIT";
+    case Timing::kRecurring: return "RECURRING";
+  }
+  return "";
+}
+
+absl::string_view IntervalName(Interval i) {
+  switch (i) {
+    case Interval::kMonthly: return "MONTHLY";
+    case Interval::kYearly: return "YEARLY";
+  }
+  return "";
+}
+
+absl::string_view EntryStatusName(EntryStatus s) {
+  switch (s) {
+    case EntryStatus::kUnbilled: return "UNBILLED";
+    case EntryStatus::kReady: return "READY";
+    case EntryStatus::kBilled: return "BILLED";
+    case EntryStatus::kPaid: return "PAID";
+    case EntryStatus::kUncollectible: return "UNCOLLECTIBLE";
+  }
+  return "";
+}
+
+absl::string_view InvoiceStatusName(InvoiceStatus s) {
+  switch (s) {
+    case InvoiceStatus::kIssued: return "ISSUED";
+    case InvoiceStatus::kCancelled: return "CANCELLED";
+  }
+  return "";
+}
+
+// The estimate an entry carries until it is invoiced.
+int64_t EstimateTax(int64_t amount, tax::Category category) {
+  return tax::TaxFor(amount, category, tax::Rounding::kFloor);
+}
+
+// ---- JSON for audit events and the outbox ----
+
+// Length of the valid UTF-8 sequence at text[i], or 0 when the byte does not start one
+// (overlong forms, surrogates and values above U+10FFFF are invalid).
+size_t Utf8SequenceLength(absl::string_view text, size_t i) {
+  const auto b = [&](size_t k) { return static_cast<unsigned char>(text[k]); };
+  const auto cont = [&](size_t k) { return k < text.size() && (b(k) & 0xC0) == 0x80; };
+  const unsigned char c0 = b(i);
+  if (c0 < 0x80) return 1;
+  if (c0 >= 0xC2 && c0 <= 0xDF) return cont(i + 1) ? 2 : 0;
+  if (c0 >= 0xE0 && c0 <= 0xEF) {
+    if (!cont(i + 1) || !cont(i + 2)) return 0;
+    const unsigned char c1 = b(i + 1);
+    if ((c0 == 0xE0 && c1 < 0xA0) || (c0 == 0xED && c1 > 0x9F)) return 0;
+    return 3;
+  }
+  if (c0 >= 0xF0 && c0 <= 0xF4) {
+    if (!cont(i + 1) || !cont(i + 2) || !cont(i + 3)) return 0;
+    const unsigned char c1 = b(i + 1);
+    if ((c0 == 0xF0 && c1 < 0x90) || (c0 == 0xF4 && c1 > 0x8F)) return 0;
+    return 4;
+  }
+  return 0;
+}
+
+// A JSON string literal. jsonb takes neither invalid UTF-8 nor \u0000, so those become
+// U+FFFD: the audit record (and the outbox payload) must always be writable.
+std::string JsonString(absl::string_view text) {
+  static constexpr char kHex[] = "0123456789abcdef";
+  std::string out = "\"";
+  size_t i = 0;
+  while (i < text.size()) {
+    const size_t n = Utf8SequenceLength(text, i);
+    if (n == 0) {
+      out += "\\ufffd";
+      ++i;
+      continue;
+    }
+    if (n > 1) {
+      out.append(text.data() + i, n);
+      i += n;
+      continue;
+    }
+    const char ch = text[i++];
+    switch (ch) {
+      case '"': out += "\\\""; break;
+      case '\\': out += "\\\\"; break;
+      case '\b': out += "\\b"; break;
+      case '\f': out += "\\f"; break;
+      case '\n': out += "\\n"; break;
+      case '\r': out += "\\r"; break;
+      case '\t': out += "\\t"; break;
+      case '\0': out += "\\ufffd"; break;
+      default:
+        if (static_cast<unsigned char>(ch) < 0x20) {
+          out += "\\u00";
+          out += kHex[(ch >> 4) & 0xF];
+          out += kHex[ch & 0xF];
+        } else {
+          out += ch;
+        }
+    }
+  }
+  out += '"';
+  return out;
+}
+
+std::string JsonDay(absl::CivilDay d) { return JsonString(DayText(d)); }
+std::string JsonMonth(absl::CivilMonth m) { return JsonString(absl::FormatCivilTime(m)); }
+std::string JsonTime(absl::Time t) {
+  return JsonString(absl::FormatTime("%Y-%m-%d%ET%H:%M:%E*SZ", t, absl::UTCTimeZone()));
+}
+std::string JsonIds(const std::vector<int64_t>& ids) {
+  return absl::StrCat("[", absl::StrJoin(ids, ","), "]");
+}
+
+// One audited field: its name, its value as JSON text, and whether a creation record leaves
+// it out as empty.
+struct JsonField {
+  std::string key;
+  std::string value;
+  bool empty;
+};
+
+JsonField Str(absl::string_view key, const std::string& value) {
+  return {std::string(key), JsonString(value), value.empty()};
+}
+JsonField Int(absl::string_view key, int64_t value) {
+  return {std::string(key), absl::StrCat(value), value == 0};
+}
+JsonField Enum(absl::string_view key, absl::string_view name) {
+  return {std::string(key), JsonString(name), false};
+}
+JsonField Raw(absl::string_view key, std::string json, bool empty) {
+  return {std::string(key), std::move(json), empty};
+}
+
+class JsonObject {
+ public:
+  void Add(absl::string_view key, absl::string_view value) {
+    if (out_.size() > 1) out_ += ',';
+    absl::StrAppend(&out_, JsonString(key), ":", value);
+  }
+  std::string Finish() const { return out_ + "}"; }
+
+ private:
+  std::string out_ = "{";
+};
+
+// {"new":value} and {"old":value}: the shape of one field's change.
+std::string New(absl::string_view value) { return absl::StrCat("{\"new\":", value, "}"); }
+std::string Old(absl::string_view value) { return absl::StrCat("{\"old\":", value, "}"); }
+
+// {"field":{"new":..}} for every non-empty field.
+void AddCreated(const std::vector<JsonField>& fields, JsonObject& out) {
+  for (const JsonField& f : fields) {
+    if (!f.empty) out.Add(f.key, New(f.value));
+  }
+}
+
+// {"field":{"old":..}} for every non-empty field of something deleted.
+void AddDeleted(const std::vector<JsonField>& fields, JsonObject& out) {
+  for (const JsonField& f : fields) {
+    if (!f.empty) out.Add(f.key, Old(f.value));
+  }
+}
+
+// {"field":{"old":..,"new":..}} for every field whose value differs. `before` and `after`
+// come from the same Fields() function, so they list the same keys in the same order.
+void AddChanged(const std::vector<JsonField>& before, const std::vector<JsonField>& after,
+                JsonObject& out) {
+  for (size_t k = 0; k < before.size() && k < after.size(); ++k) {
+    if (before[k].value != after[k].value) {
+      out.Add(before[k].key,
+              absl::StrCat("{\"old\":", before[k].value, ",\"new\":", after[k].value, "}"));
+    }
+  }
+}
+
+// Every stored field of a plan but its entries, version and stamps. Two plans with equal
+// Fields() have the same content.
+std::vector<JsonField> Fields(const BillingPlan& p) {
+  std::vector<JsonField> f = {
+      Int("project_id", p.project_id),
+      Int("customer_id", p.customer_id),
+      Enum("timing", TimingName(p.timing)),
+      Enum("tax_category", tax::CategoryName(p.tax_category)),
+  };
+  if (p.recurring.has_value()) {
+    const RecurringTerms& r = *p.recurring;
+    f.push_back(Enum("recurring.interval", IntervalName(r.interval)));
+    f.push_back(Raw("recurring.split_revenue", r.split_revenue ? "true" : "false", false));
+    f.push_back(Int("recurring.amount", r.amount));
+    f.push_back(Raw("recurring.start_month", JsonMonth(r.start_month), false));
+    f.push_back(Raw("recurring.end_month", JsonMonth(r.end_month), false));
+    f.push_back(Raw("recurring.auto_renew", r.auto_renew ? "true" : "false", false));
+    f.push_back(Int("recurring.renewal_unit_months", r.renewal_unit_months));
+  } else {
+    for (absl::string_view key :
+         {"recurring.interval", "recurring.split_revenue", "recurring.amount",
+          "recurring.start_month", "recurring.end_month", "recurring.auto_renew",
+          "recurring.renewal_unit_months"}) {
+      f.push_back(Raw(key, "null", true));
+    }
+  }
+  return f;
+}
+
+// Every stored field of an entry but version. Two entries with equal Fields() have the same
+// content.
+std::vector<JsonField> Fields(const BillingEntry& e) {
+  return {
+      Int("id", e.id),
+      Int("project_id", e.project_id),
+      Int("customer_id", e.customer_id),
+      Raw("billing_date", JsonDay(e.billing_date), false),
+      Raw("revenue_date", JsonDay(e.revenue_date), false),
+      Int("amount", e.amount),
+      Int("tax", e.tax),
+      Enum("tax_category", tax::CategoryName(e.tax_category)),
+      Enum("status", EntryStatusName(e.status)),
+      Str("period", e.period),
+      Str("description", e.description),
+      Int("invoice_id", e.invoice_id),
+  };
+}
+
+std::string LinesJson(const std::vector<InvoiceLine>& lines) {
+  std::vector<std::string> items;
+  for (const InvoiceLine& l : lines) {
+    items.push_back(absl::StrCat(
+        "{\"entry_id\":", l.entry_id, ",\"description\":", JsonString(l.description),
+        ",\"amount\":", l.amount, ",\"tax_category\":",
+        JsonString(tax::CategoryName(l.tax_category)), ",\"allocated_tax\":", l.allocated_tax,
+        ",\"revenue_date\":", JsonDay(l.revenue_date), "}"));
+  }
+  return absl::StrCat("[", absl::StrJoin(items, ","), "]");
+}
+
+std::string RateTotalsJson(const std::vector<tax::RateTotal>& totals) {
+  std::vector<std::string> items;
+  for (const tax::RateTotal& t : totals) {
+    items.push_back(absl::StrCat("{\"tax_category\":", JsonString(tax::CategoryName(t.category)),
+                                 ",\"taxable\":", t.taxable, ",\"tax\":", t.tax, "}"));
+  }
+  return absl::StrCat("[", absl::StrJoin(items, ","), "]");
+}
+
+// Every stored field of an invoice but version and stamps.
+std::vector<JsonField> Fields(const Invoice& i) {
+  return {
+      Int("id", i.id),
+      Str("number", i.number),
+      Int("customer_id", i.customer_id),
+      Str("recipient_name", i.recipient_name),
+      Str("issuer_name", i.issuer_name),
+      Str("issuer_registration_number", i.issuer_registration_number),
+      Raw("issue_date", JsonDay(i.issue_date), false),
+      Raw("due_date", JsonDay(i.due_date), false),
+      Raw("lines", LinesJson(i.lines), i.lines.empty()),
+      Raw("rate_totals", RateTotalsJson(i.totals.per_rate), i.totals.per_rate.empty()),
+      Int("subtotal", i.totals.subtotal),
+      Int("tax", i.totals.tax),
+      Int("total", i.totals.total),
+      Enum("rounding", tax::RoundingName(i.rounding)),
+      Enum("status", InvoiceStatusName(i.status)),
+      Str("cancel_reason", i.cancel_reason),
+      Raw("cancel_time", i.cancel_time ? JsonTime(*i.cancel_time) : "null", !i.cancel_time),
+  };
+}
+
+template <typename T>
+std::string CreationJson(const T& created) {
+  JsonObject out;
+  AddCreated(Fields(created), out);
+  return out.Finish();
+}
+
+template <typename T>
+std::string ChangeJson(const T& before, const T& after) {
+  JsonObject out;
+  AddChanged(Fields(before), Fields(after), out);
+  return out.Finish();
+}
+
+// ---- errors and options ----
+
+db::TransactOptions WriteOptions(absl::string_view what) {
+  db::TransactOptions options;
+  options.what = what;
+  return options;
+}
+
+db::TransactOptions ReadOptions(absl::string_view what) {
+  db::TransactOptions options;
+  options.read_only = true;
+  options.what = what;
+  return options;
+}
+
+absl::Status PlanNotFound(int64_t project_id) {
+  return WithReason(
+      absl::NotFoundError(absl::StrCat("case ", project_id, " has no billing plan")),
+      "PLAN_NOT_FOUND");
+}
+
+absl::Status EntryNotFound(int64_t id) {
+  return WithReason(absl::NotFoundError(absl::StrCat("billing entry ", id, " not found")),
+                    "ENTRY_NOT_FOUND");
+}
+
+absl::Status InvoiceNotFound(int64_t id) {
+  return WithReason(absl::NotFoundError(absl::StrCat("invoice ", id, " not found")),
+                    "INVOICE_NOT_FOUND");
+}
+
+absl::Status EtagMismatch(absl::string_view what) {
+  return WithReason(
+      absl::AbortedError(absl::StrCat(what, " was changed by someone else; read it again")),
+      "ETAG_MISMATCH");
+}
+
+absl::Status EntriesChanged(int64_t entry_id) {
+  return WithReason(
+      absl::AbortedError(absl::StrCat("billing entry ", entry_id,
+                                      " changed since it was read (status, customer, amount or "
+                                      "version); read the READY entries again")),
+      "ENTRIES_CHANGED");
+}
+
+// ---- one write: now, audit, idempotency ----
+
+// What every write of one call shares: the caller's context and its instant, truncated.
+struct Write {
+  const WriteContext& ctx;
+  absl::Time now;
+};
+
+absl::Status Audit(pqxx::work& tx, const Write& w, absl::string_view resource_type,
+                   std::string resource_id, std::string change_json) {
+  db::AuditRecord record;
+  record.actor = w.ctx.actor;
+  record.actor_role = w.ctx.actor_role;
+  record.method = w.ctx.method;
+  record.resource_type = std::string(resource_type);
+  record.resource_id = std::move(resource_id);
+  record.change_json = std::move(change_json);
+  record.request_id = w.ctx.request_id;
+  record.event_time = w.now;
+  return db::WriteAudit(tx, kSchema, record);
+}
+
+// Runs `effect` (-> StatusOr<std::string>, the response bytes) once per request_id: a replay
+// answers the stored bytes. Without a request_id the effect just runs.
+template <typename Fn>
+absl::StatusOr<std::string> OncePerRequest(pqxx::work& tx, const WriteContext& ctx, Fn&& effect) {
+  if (!ctx.request_id.empty()) {
+    ASSIGN_OR_RETURN(
+        absl::optional<std::string> stored,
+        db::BeginIdempotent(tx, kSchema, ctx.method, ctx.request_id, ctx.request_hash));
+    if (stored.has_value()) return *std::move(stored);
+  }
+  ASSIGN_OR_RETURN(std::string bytes, effect());
+  if (!ctx.request_id.empty()) {
+    RETURN_IF_ERROR(db::FinishIdempotent(tx, kSchema, ctx.method, ctx.request_id, bytes));
+  }
+  return bytes;
+}
+
+std::string PlanResource(int64_t project_id) { return absl::StrCat("plans/", project_id); }
+std::string EntryResource(int64_t project_id, int64_t id) {
+  return absl::StrCat("plans/", project_id, "/entries/", id);
+}
+std::string InvoiceResource(int64_t id) { return absl::StrCat("invoices/", id); }
+
+Stamp StampFromRow(const pqxx::row& r) {
+  Stamp s;
+  s.create_time = TimeFromMicros(r["create_us"]);
+  s.created_by = r["created_by"].as<std::string>();
+  s.update_time = TimeFromMicros(r["update_us"]);
+  s.updated_by = r["updated_by"].as<std::string>();
+  return s;
+}
+
+// ---- plans and entries ----
+
+BillingPlan PlanFromRow(const pqxx::row& r) {
+  BillingPlan p;
+  p.project_id = r["project_id"].as<int64_t>();
+  p.customer_id = r["customer_id"].as<int64_t>();
+  p.timing = static_cast<Timing>(r["timing"].as<int>());
+  p.tax_category = TaxFromCode(r["tax_category"].as<int>());
+  if (!r["recurring_interval"].is_null()) {
+    RecurringTerms t;
+    t.interval = static_cast<Interval>(r["recurring_interval"].as<int>());
+    t.split_revenue = r["split_revenue"].as<bool>();
+    t.amount = r["amount"].as<int64_t>();
+    t.start_month = MonthFromField(r["start_days"]);
+    t.end_month = MonthFromField(r["end_days"]);
+    t.auto_renew = r["auto_renew"].as<bool>();
+    t.renewal_unit_months = r["renewal_unit_months"].as<int>();
+    p.recurring = t;
+  }
+  p.version = r["version"].as<int64_t>();
+  p.stamp = StampFromRow(r);
+  return p;
+}
+
+BillingEntry EntryFromRow(const pqxx::row& r) {
+  BillingEntry e;
+  e.id = r["id"].as<int64_t>();
+  e.project_id = r["project_id"].as<int64_t>();
+  e.customer_id = r["customer_id"].as<int64_t>();
+  e.billing_date = DayFromField(r["billing_days"]);
+  e.revenue_date = DayFromField(r["revenue_days"]);
+  e.amount = r["amount"].as<int64_t>();
+  e.tax = r["tax"].as<int64_t>();
+  e.tax_category = TaxFromCode(r["tax_category"].as<int>());
+  e.status = static_cast<EntryStatus>(r["status"].as<int>());
+  e.period = r["period"].as<std::string>();
+  e.description = r["description"].as<std::string>();
+  e.invoice_id = r["invoice_id"].as<int64_t>();
+  e.version = r["version"].as<int64_t>();
+  return e;
+}
+
+std::vector<BillingEntry> EntriesFromResult(const pqxx::result& rows) {
+  std::vector<BillingEntry> out;
+  out.reserve(rows.size());
+  for (const pqxx::row& r : rows) out.push_back(EntryFromRow(r));
+  return out;
+}
+
+// Fills the plan's entries (by billing date, id) and, for lump-sum and split plans, the
+// planned entries they stand for (those without a period).
+void AttachEntries(pqxx::work& tx, BillingPlan& plan) {
+  plan.entries = EntriesFromResult(tx.exec_params(sql::kPlanEntries, plan.project_id));
+  plan.planned_entries.clear();
+  if (plan.timing == Timing::kRecurring) return;
+  for (const BillingEntry& e : plan.entries) {
+    if (!e.period.empty()) continue;
+    PlannedEntry p;
+    p.billing_date = e.billing_date;
+    p.revenue_date = e.revenue_date;
+    p.amount = e.amount;
+    p.description = e.description;
+    plan.planned_entries.push_back(std::move(p));
+  }
+}
+
+enum class Lock { kNone, kShare, kUpdate };
+
+// The plan row only (no entries); NOT_FOUND without one.
+absl::StatusOr<BillingPlan> ReadPlanRow(pqxx::work& tx, int64_t project_id, Lock lock) {
+  const char* query = lock == Lock::kUpdate  ? sql::kGetPlanForUpdate
+                      : lock == Lock::kShare ? sql::kGetPlanForShare
+                                             : sql::kGetPlan;
+  pqxx::result rows = tx.exec_params(query, project_id);
+  if (rows.empty()) return PlanNotFound(project_id);
+  return PlanFromRow(rows[0]);
+}
+
+absl::StatusOr<BillingEntry> ReadEntry(pqxx::work& tx, int64_t id, bool lock) {
+  pqxx::result rows = tx.exec_params(lock ? sql::kGetEntryForUpdate : sql::kGetEntry, id);
+  if (rows.empty()) return EntryNotFound(id);
+  return EntryFromRow(rows[0]);
+}
+
+// The recurring columns of a plan as parameters (NULL together when not recurring).
+struct RecurringParams {
+  explicit RecurringParams(const BillingPlan& p) {
+    if (!p.recurring) return;
+    const RecurringTerms& r = *p.recurring;
+    interval = Param(absl::StrCat(static_cast<int>(r.interval)));
+    split_revenue = Param(r.split_revenue ? "true" : "false");
+    amount = Param(absl::StrCat(r.amount));
+    start_month = Param(MonthText(r.start_month));
+    end_month = Param(MonthText(r.end_month));
+    auto_renew = Param(r.auto_renew ? "true" : "false");
+    renewal_unit_months = Param(absl::StrCat(r.renewal_unit_months));
+  }
+
+  Param interval, split_revenue, amount, start_month, end_month, auto_renew, renewal_unit_months;
+};
+
+// Inserts an UNBILLED entry of `plan` with the tax estimate; nullopt when the plan already
+// has an entry of the same (non-empty) period.
+absl::optional<BillingEntry> InsertEntry(pqxx::work& tx, const BillingPlan& plan,
+                                         const PlannedEntry& planned) {
+  BillingEntry e;
+  e.project_id = plan.project_id;
+  e.customer_id = plan.customer_id;
+  e.billing_date = planned.billing_date;
+  e.revenue_date = planned.revenue_date;
+  e.amount = planned.amount;
+  e.tax_category = plan.tax_category;
+  e.tax = EstimateTax(e.amount, e.tax_category);
+  e.status = EntryStatus::kUnbilled;
+  e.period = planned.period;
+  e.description = planned.description;
+  e.version = 1;
+  const Param period = NonEmpty(e.period);
+  pqxx::result rows = tx.exec_params(sql::kInsertEntry, e.project_id, e.customer_id,
+                                     DayText(e.billing_date), DayText(e.revenue_date), e.amount,
+                                     e.tax, TaxCode(e.tax_category), period.get(), e.description);
+  if (rows.empty()) return absl::nullopt;
+  e.id = rows[0][0].as<int64_t>();
+  return e;
+}
+
+void WriteEntry(pqxx::work& tx, const BillingEntry& e) {
+  const Param invoice_id = NonZero(e.invoice_id);
+  tx.exec_params0(sql::kUpdateEntry, e.id, DayText(e.billing_date), DayText(e.revenue_date),
+                  e.amount, e.tax, TaxCode(e.tax_category), static_cast<int>(e.status),
+                  e.description, invoice_id.get(), e.version);
+}
+
+// Saves `after` over `before` as the next version and audits the difference.
+absl::Status SaveEntry(pqxx::work& tx, const Write& w, const BillingEntry& before,
+                       BillingEntry& after) {
+  after.version = before.version + 1;
+  WriteEntry(tx, after);
+  return Audit(tx, w, "entry", EntryResource(after.project_id, after.id),
+               ChangeJson(before, after));
+}
+
+bool SameContent(const BillingEntry& a, const BillingEntry& b) {
+  return a.billing_date == b.billing_date && a.revenue_date == b.revenue_date &&
+         a.amount == b.amount && a.tax == b.tax && a.tax_category == b.tax_category &&
+         a.status == b.status && a.description == b.description;
+}
+
+// ---- invoices ----
+
+Invoice InvoiceFromRow(const pqxx::row& r) {
+  Invoice i;
+  i.id = r["id"].as<int64_t>();
+  i.number = r["number"].as<std::string>();
+  i.customer_id = r["customer_id"].as<int64_t>();
+  i.recipient_name = r["recipient_name"].as<std::string>();
+  i.issuer_name = r["issuer_name"].as<std::string>();
+  i.issuer_registration_number = r["issuer_registration_number"].as<std::string>();
+  i.issue_date = DayFromField(r["issue_days"]);
+  i.due_date = DayFromField(r["due_days"]);
+  i.totals.subtotal = r["subtotal"].as<int64_t>();
+  i.totals.tax = r["tax"].as<int64_t>();
+  i.totals.total = r["total"].as<int64_t>();
+  i.rounding = RoundingFromCode(r["rounding"].as<int>());
+  i.status = static_cast<InvoiceStatus>(r["status"].as<int>());
+  i.cancel_reason = r["cancel_reason"].as<std::string>();
+  if (!r["cancel_us"].is_null()) i.cancel_time = TimeFromMicros(r["cancel_us"]);
+  i.version = r["version"].as<int64_t>();
+  i.stamp = StampFromRow(r);
+  return i;
+}
+
+// Fills the lines and per-rate totals of `invoices`.
+void AttachInvoiceDetails(pqxx::work& tx, std::vector<Invoice>& invoices) {
+  if (invoices.empty()) return;
+  std::vector<int64_t> ids;
+  std::map<int64_t, Invoice*> by_id;
+  for (Invoice& i : invoices) {
+    ids.push_back(i.id);
+    by_id[i.id] = &i;
+    i.lines.clear();
+    i.totals.per_rate.clear();
+  }
+  const std::string id_array = NumberArray(ids);
+  for (const pqxx::row& r : tx.exec_params(sql::kInvoiceLines, id_array)) {
+    InvoiceLine l;
+    l.entry_id = r["entry_id"].as<int64_t>();
+    l.description = r["description"].as<std::string>();
+    l.amount = r["amount"].as<int64_t>();
+    l.tax_category = TaxFromCode(r["tax_category"].as<int>());
+    l.allocated_tax = r["allocated_tax"].as<int64_t>();
+    l.revenue_date = DayFromField(r["revenue_days"]);
+    by_id.at(r["invoice_id"].as<int64_t>())->lines.push_back(std::move(l));
+  }
+  for (const pqxx::row& r : tx.exec_params(sql::kInvoiceRateTotals, id_array)) {
+    tax::RateTotal t;
+    t.category = TaxFromCode(r["tax_category"].as<int>());
+    t.taxable = r["taxable_amount"].as<int64_t>();
+    t.tax = r["tax"].as<int64_t>();
+    by_id.at(r["invoice_id"].as<int64_t>())->totals.per_rate.push_back(t);
+  }
+}
+
+absl::StatusOr<Invoice> ReadInvoice(pqxx::work& tx, int64_t id, bool lock) {
+  pqxx::result rows = tx.exec_params(lock ? sql::kGetInvoiceForUpdate : sql::kGetInvoice, id);
+  if (rows.empty()) return InvoiceNotFound(id);
+  std::vector<Invoice> one = {InvoiceFromRow(rows[0])};
+  AttachInvoiceDetails(tx, one);
+  return std::move(one[0]);
+}
+
+// ---- audit events ----
+
+AuditEntry AuditFromRow(const pqxx::row& r) {
+  AuditEntry e;
+  e.id = r["id"].as<int64_t>();
+  e.event_time = TimeFromMicros(r["event_us"]);
+  e.actor = r["actor"].as<std::string>();
+  e.actor_role = r["actor_role"].as<std::string>();
+  e.method = r["method"].as<std::string>();
+  e.resource_type = r["resource_type"].as<std::string>();
+  e.resource_id = r["resource_id"].as<std::string>();
+  e.change_json = r["change_json"].as<std::string>();
+  e.request_id = r["request_id"].as<std::string>();
+  return e;
+}
+
+}  // namespace
+
+// ---- plans ----
+
+absl::StatusOr<BillingPlan> PgBillingStore::GetPlan(int64_t project_id, absl::Time deadline) {
+  return pool_.Transact(
+      deadline,
+      [&](pqxx::work& tx) -> absl::StatusOr<BillingPlan> {
+        ASSIGN_OR_RETURN(BillingPlan plan, ReadPlanRow(tx, project_id, Lock::kNone));
+        AttachEntries(tx, plan);
+        return plan;
+      },
+      ReadOptions("reading the billing plan"));
+}
+
+absl::StatusOr<BillingPlan> PgBillingStore::SetPlan(const WriteContext& ctx,
+                                                    const BillingPlan& plan,
+                                                    const std::vector<PlannedEntry>& entries,
+                                                    absl::optional<int64_t> expected_version) {
+  const Write w{ctx, TruncToMicros(ctx.now)};
+  return pool_.Transact(
+      ctx.deadline,
+      [&](pqxx::work& tx) -> absl::StatusOr<BillingPlan> {
+        BillingPlan after = plan;
+        after.entries.clear();
+        after.planned_entries.clear();
+        const RecurringParams recurring(after);
+        absl::optional<BillingPlan> before;
+        pqxx::result rows = tx.exec_params(sql::kGetPlanForUpdate, after.project_id);
+        if (rows.empty()) {
+          after.version = 1;
+          after.stamp = Stamp{w.now, ctx.actor, w.now, ctx.actor};
+          pqxx::result inserted = tx.exec_params(
+              sql::kInsertPlan, after.project_id, after.customer_id,
+              static_cast<int>(after.timing), TaxCode(after.tax_category), recurring.interval.get(),
+              recurring.split_revenue.get(), recurring.amount.get(), recurring.start_month.get(),
+              recurring.end_month.get(), recurring.auto_renew.get(),
+              recurring.renewal_unit_months.get(), after.version, TimeText(after.stamp.create_time),
+              after.stamp.created_by, TimeText(after.stamp.update_time), after.stamp.updated_by);
+          if (inserted.empty()) {
+            // A concurrent first SetPlan of the case committed in between: replace its plan.
+            rows = tx.exec_params(sql::kGetPlanForUpdate, after.project_id);
+            if (rows.empty()) return absl::AbortedError("billing plan changed concurrently");
+          }
+        }
+        if (!rows.empty()) {
+          before = PlanFromRow(rows[0]);
+          if (expected_version.has_value() && *expected_version != before->version) {
+            return EtagMismatch("the billing plan");
+          }
+          after.version = before->version + 1;
+          after.stamp = before->stamp;
+          after.stamp.update_time = w.now;
+          after.stamp.updated_by = ctx.actor;
+          tx.exec_params0(sql::kUpdatePlan, after.project_id, after.customer_id,
+                          static_cast<int>(after.timing), TaxCode(after.tax_category),
+                          recurring.interval.get(), recurring.split_revenue.get(),
+                          recurring.amount.get(), recurring.start_month.get(),
+                          recurring.end_month.get(), recurring.auto_renew.get(),
+                          recurring.renewal_unit_months.get(), after.version,
+                          TimeText(after.stamp.update_time), after.stamp.updated_by);
+        }
+
+        // Regeneration: UNBILLED entries go; the others stay, and a planned period they still
+        // hold is not inserted again (the unique key skips it).
+        std::vector<int64_t> removed;
+        for (const pqxx::row& r : tx.exec_params(sql::kDeleteUnbilledEntries, after.project_id)) {
+          removed.push_back(r[0].as<int64_t>());
+        }
+        std::sort(removed.begin(), removed.end());
+        std::vector<int64_t> added;
+        for (const PlannedEntry& planned : entries) {
+          absl::optional<BillingEntry> e = InsertEntry(tx, after, planned);
+          if (e.has_value()) added.push_back(e->id);
+        }
+
+        JsonObject change;
+        if (before.has_value()) {
+          AddChanged(Fields(*before), Fields(after), change);
+        } else {
+          AddCreated(Fields(after), change);
+        }
+        if (!removed.empty()) change.Add("entries.removed", Old(JsonIds(removed)));
+        if (!added.empty()) change.Add("entries.added", New(JsonIds(added)));
+        RETURN_IF_ERROR(Audit(tx, w, "plan", PlanResource(after.project_id), change.Finish()));
+
+        AttachEntries(tx, after);
+        return after;
+      },
+      WriteOptions("setting the billing plan"));
+}
+
+// ---- entries ----
+
+absl::StatusOr<std::vector<BillingEntry>> PgBillingStore::ListEntries(const EntryFilter& filter,
+                                                                      const EntryPosition& after,
+                                                                      int limit,
+                                                                      absl::Time deadline) {
+  const Param billing_from = OptDay(filter.billing_from);
+  const Param billing_to = OptDay(filter.billing_to);
+  const Param revenue_from = OptDay(filter.revenue_from);
+  const Param revenue_to = OptDay(filter.revenue_to);
+  const Param after_date = OptDay(after.billing_date);
+  return pool_.Transact(
+      deadline,
+      [&](pqxx::work& tx) -> absl::StatusOr<std::vector<BillingEntry>> {
+        return EntriesFromResult(tx.exec_params(
+            sql::kListEntries, filter.project_id, filter.customer_id,
+            NumberArray(filter.statuses), billing_from.get(), billing_to.get(),
+            revenue_from.get(), revenue_to.get(), after_date.get(), after.id,
+            std::max(limit, 0)));
+      },
+      ReadOptions("listing billing entries"));
+}
+
+absl::StatusOr<BillingEntry> PgBillingStore::GetEntry(int64_t id, absl::Time deadline) {
+  return pool_.Transact(
+      deadline, [&](pqxx::work& tx) { return ReadEntry(tx, id, /*lock=*/false); },
+      ReadOptions("reading the billing entry"));
+}
+
+absl::StatusOr<std::string> PgBillingStore::AddEntry(const WriteContext& ctx, int64_t project_id,
+                                                     const PlannedEntry& entry,
+                                                     const Encoder<BillingEntry>& encode) {
+  const Write w{ctx, TruncToMicros(ctx.now)};
+  return pool_.Transact(
+      ctx.deadline,
+      [&](pqxx::work& tx) {
+        return OncePerRequest(tx, ctx, [&]() -> absl::StatusOr<std::string> {
+          ASSIGN_OR_RETURN(const BillingPlan plan, ReadPlanRow(tx, project_id, Lock::kShare));
+          if (plan.timing != Timing::kSplit) {
+            return WithReason(
+                absl::FailedPreconditionError(absl::StrCat(
+                    "entries can be added only to a SPLIT plan; case ", project_id, "'s is ",
+                    TimingName(plan.timing))),
+                "NOT_SPLIT_PLAN");
+          }
+          PlannedEntry planned = entry;
+          planned.period.clear();  // split entries have none
+          absl::optional<BillingEntry> e = InsertEntry(tx, plan, planned);
+          if (!e.has_value()) return absl::InternalError("split entry was not inserted");
+          RETURN_IF_ERROR(
+              Audit(tx, w, "entry", EntryResource(e->project_id, e->id), CreationJson(*e)));
+          return encode(*e);
+        });
+      },
+      WriteOptions("adding the billing entry"));
+}
+
+absl::StatusOr<BillingEntry> PgBillingStore::UpdateEntry(
+    const WriteContext& ctx, int64_t id,
+    const std::function<absl::Status(BillingEntry&, Timing)>& mutate) {
+  const Write w{ctx, TruncToMicros(ctx.now)};
+  return pool_.Transact(
+      ctx.deadline,
+      [&](pqxx::work& tx) -> absl::StatusOr<BillingEntry> {
+        // Plan first, then entry: the order every entry write locks in.
+        ASSIGN_OR_RETURN(const BillingEntry unlocked, ReadEntry(tx, id, /*lock=*/false));
+        ASSIGN_OR_RETURN(const BillingPlan plan,
+                         ReadPlanRow(tx, unlocked.project_id, Lock::kShare));
+        ASSIGN_OR_RETURN(const BillingEntry before, ReadEntry(tx, id, /*lock=*/true));
+        BillingEntry after = before;
+        RETURN_IF_ERROR(mutate(after, plan.timing));
+        // Not the mutator's to change.
+        after.id = before.id;
+        after.project_id = before.project_id;
+        after.customer_id = before.customer_id;
+        after.period = before.period;
+        after.invoice_id = before.invoice_id;
+        after.tax = before.tax;
+        after.version = before.version;
+        if (before.invoice_id != 0 &&
+            (after.billing_date != before.billing_date ||
+             after.revenue_date != before.revenue_date || after.amount != before.amount ||
+             after.tax_category != before.tax_category ||
+             after.description != before.description)) {
+          return WithReason(
+              absl::FailedPreconditionError(absl::StrCat(
+                  "billing entry ", id, " is on invoice ", before.invoice_id,
+                  " and cannot be edited; cancel the invoice first")),
+              "ENTRY_BILLED");
+        }
+        if (after.amount != before.amount || after.tax_category != before.tax_category) {
+          after.tax = EstimateTax(after.amount, after.tax_category);
+        }
+        if (SameContent(before, after)) return before;
+        RETURN_IF_ERROR(SaveEntry(tx, w, before, after));
+        return after;
+      },
+      WriteOptions("updating the billing entry"));
+}
+
+absl::Status PgBillingStore::RemoveEntry(const WriteContext& ctx, int64_t id,
+                                         absl::optional<int64_t> expected_version) {
+  const Write w{ctx, TruncToMicros(ctx.now)};
+  return pool_.Transact(
+      ctx.deadline,
+      [&](pqxx::work& tx) -> absl::Status {
+        ASSIGN_OR_RETURN(const BillingEntry unlocked, ReadEntry(tx, id, /*lock=*/false));
+        ASSIGN_OR_RETURN(const BillingPlan plan,
+                         ReadPlanRow(tx, unlocked.project_id, Lock::kShare));
+        ASSIGN_OR_RETURN(const BillingEntry entry, ReadEntry(tx, id, /*lock=*/true));
+        if (expected_version.has_value() && *expected_version != entry.version) {
+          return EtagMismatch("the billing entry");
+        }
+        if (plan.timing != Timing::kSplit) {
+          return WithReason(absl::FailedPreconditionError(absl::StrCat(
+                                "only entries of a SPLIT plan can be removed; case ",
+                                plan.project_id, "'s is ", TimingName(plan.timing))),
+                            "NOT_SPLIT_PLAN");
+        }
+        if (entry.status != EntryStatus::kUnbilled) {
+          return WithReason(absl::FailedPreconditionError(absl::StrCat(
+                                "billing entry ", id, " is ", EntryStatusName(entry.status),
+                                "; only UNBILLED entries can be removed")),
+                            "ENTRY_NOT_UNBILLED");
+        }
+        tx.exec_params0(sql::kDeleteEntry, id);
+        JsonObject change;
+        AddDeleted(Fields(entry), change);
+        return Audit(tx, w, "entry", EntryResource(entry.project_id, entry.id), change.Finish());
+      },
+      WriteOptions("removing the billing entry"));
+}
+
+absl::StatusOr<std::vector<SalesMonthTotal>> PgBillingStore::SalesSummary(absl::CivilMonth from,
+                                                                          absl::CivilMonth to,
+                                                                          absl::Time deadline) {
+  return pool_.Transact(
+      deadline,
+      [&](pqxx::work& tx) -> absl::StatusOr<std::vector<SalesMonthTotal>> {
+        std::vector<SalesMonthTotal> out;
+        for (const pqxx::row& r :
+             tx.exec_params(sql::kSalesSummary, MonthText(from), MonthText(to + 1))) {
+          SalesMonthTotal t;
+          t.month = MonthFromField(r["month_days"]);
+          t.category = TaxFromCode(r["tax_category"].as<int>());
+          t.amount = r["amount"].as<int64_t>();
+          t.invoiced_amount = r["invoiced_amount"].as<int64_t>();
+          out.push_back(t);
+        }
+        return out;
+      },
+      ReadOptions("summing sales"));
+}
+
+// ---- renewal ----
+
+absl::StatusOr<std::vector<BillingPlan>> PgBillingStore::RenewalCandidates(absl::CivilMonth month,
+                                                                           absl::Time deadline) {
+  return pool_.Transact(
+      deadline,
+      [&](pqxx::work& tx) -> absl::StatusOr<std::vector<BillingPlan>> {
+        std::vector<BillingPlan> out;
+        for (const pqxx::row& r : tx.exec_params(sql::kRenewalCandidates, MonthText(month))) {
+          out.push_back(PlanFromRow(r));
+        }
+        return out;
+      },
+      ReadOptions("listing plans due for renewal"));
+}
+
+absl::StatusOr<bool> PgBillingStore::ApplyRenewal(const WriteContext& ctx, int64_t run_id,
+                                                  const PlanRenewal& renewal) {
+  const Write w{ctx, TruncToMicros(ctx.now)};
+  return pool_.Transact(
+      ctx.deadline,
+      [&](pqxx::work& tx) -> absl::StatusOr<bool> {
+        ASSIGN_OR_RETURN(const BillingPlan before,
+                         ReadPlanRow(tx, renewal.project_id, Lock::kUpdate));
+        // Renewed meanwhile (or re-planned): this renewal was computed from a stale end.
+        if (before.timing != Timing::kRecurring || !before.recurring.has_value() ||
+            before.recurring->end_month != renewal.old_end_month) {
+          return false;
+        }
+        std::vector<int64_t> added;
+        for (const PlannedEntry& planned : renewal.entries) {
+          absl::optional<BillingEntry> e = InsertEntry(tx, before, planned);
+          if (e.has_value()) added.push_back(e->id);
+        }
+        BillingPlan after = before;
+        after.recurring->end_month = renewal.new_end_month;
+        after.version = before.version + 1;
+        after.stamp.update_time = w.now;
+        after.stamp.updated_by = ctx.actor;
+        tx.exec_params0(sql::kSetPlanEndMonth, after.project_id,
+                        MonthText(after.recurring->end_month), after.version,
+                        TimeText(after.stamp.update_time), after.stamp.updated_by);
+        const Param run = NonZero(run_id);
+        std::vector<int64_t> resolved;
+        for (const pqxx::row& r : tx.exec_params(sql::kResolveRenewalFailures, after.project_id,
+                                                 TimeText(w.now), run.get())) {
+          resolved.push_back(r[0].as<int64_t>());
+        }
+        JsonObject change;
+        AddChanged(Fields(before), Fields(after), change);
+        change.Add("renewal_run_id", New(absl::StrCat(run_id)));
+        change.Add("entries.added", New(JsonIds(added)));
+        if (!resolved.empty()) change.Add("renewal_failures.resolved", New(JsonIds(resolved)));
+        RETURN_IF_ERROR(Audit(tx, w, "plan", PlanResource(after.project_id), change.Finish()));
+        return true;
+      },
+      WriteOptions("renewing the billing plan"));
+}
+
+absl::Status PgBillingStore::RecordRenewalFailure(const WriteContext& ctx, int64_t run_id,
+                                                  const RenewalFailure& failure) {
+  const Write w{ctx, TruncToMicros(ctx.now)};
+  const absl::Time failure_time =
+      failure.failure_time == absl::UnixEpoch() ? w.now : TruncToMicros(failure.failure_time);
+  return pool_.Transact(
+      ctx.deadline,
+      [&](pqxx::work& tx) -> absl::Status {
+        const int64_t id =
+            tx.exec_params1(sql::kUpsertRenewalFailure, run_id, failure.project_id, failure.code,
+                            failure.reason, TimeText(failure_time), DayText(failure.as_of))[0]
+                .as<int64_t>();
+        JsonObject change;
+        change.Add("id", New(absl::StrCat(id)));
+        change.Add("renewal_run_id", New(absl::StrCat(run_id)));
+        change.Add("code", New(JsonString(failure.code)));
+        change.Add("reason", New(JsonString(failure.reason)));
+        change.Add("as_of", New(JsonDay(failure.as_of)));
+        return Audit(tx, w, "renewal_failure", PlanResource(failure.project_id),
+                     change.Finish());
+      },
+      WriteOptions("recording the renewal failure"));
+}
+
+absl::StatusOr<std::vector<std::pair<int64_t, RenewalFailure>>>
+PgBillingStore::ListRenewalFailures(bool include_resolved, int64_t before_id, int limit,
+                                    absl::Time deadline) {
+  using Item = std::pair<int64_t, RenewalFailure>;
+  return pool_.Transact(
+      deadline,
+      [&](pqxx::work& tx) -> absl::StatusOr<std::vector<Item>> {
+        std::vector<Item> out;
+        for (const pqxx::row& r : tx.exec_params(sql::kListRenewalFailures, include_resolved,
+                                                 before_id, std::max(limit, 0))) {
+          RenewalFailure f;
+          f.project_id = r["project_id"].as<int64_t>();
+          f.code = r["code"].as<std::string>();
+          f.reason = r["reason"].as<std::string>();
+          f.failure_time = TimeFromMicros(r["failure_us"]);
+          f.as_of = DayFromField(r["as_of_days"]);
+          out.emplace_back(r["id"].as<int64_t>(), std::move(f));
+        }
+        return out;
+      },
+      ReadOptions("listing renewal failures"));
+}
+
+absl::StatusOr<int64_t> PgBillingStore::StartRenewalRun(const WriteContext& ctx,
+                                                        absl::CivilDay as_of) {
+  const Write w{ctx, TruncToMicros(ctx.now)};
+  return pool_.Transact(
+      ctx.deadline,
+      [&](pqxx::work& tx) -> absl::StatusOr<int64_t> {
+        const int64_t id =
+            tx.exec_params1(sql::kInsertRenewalRun, DayText(as_of), ctx.actor, TimeText(w.now))[0]
+                .as<int64_t>();
+        JsonObject change;
+        change.Add("id", New(absl::StrCat(id)));
+        change.Add("as_of", New(JsonDay(as_of)));
+        RETURN_IF_ERROR(
+            Audit(tx, w, "renewal_run", absl::StrCat("renewal_runs/", id), change.Finish()));
+        return id;
+      },
+      WriteOptions("starting the renewal run"));
+}
+
+absl::StatusOr<std::string> PgBillingStore::FinishRenewalRun(const WriteContext& ctx,
+                                                             int64_t run_id,
+                                                             const std::string& response) {
+  const Write w{ctx, TruncToMicros(ctx.now)};
+  return pool_.Transact(
+      ctx.deadline,
+      [&](pqxx::work& tx) {
+        return OncePerRequest(tx, ctx, [&]() -> absl::StatusOr<std::string> {
+          RETURN_IF_ERROR(Audit(tx, w, "renewal_run", absl::StrCat("renewal_runs/", run_id),
+                                "{\"finished\":{\"new\":true}}"));
+          return response;
+        });
+      },
+      WriteOptions("finishing the renewal run"));
+}
+
+absl::StatusOr<absl::optional<std::string>> PgBillingStore::FindReplay(const WriteContext& ctx) {
+  return pool_.Transact(
+      ctx.deadline,
+      [&](pqxx::work& tx) -> absl::StatusOr<absl::optional<std::string>> {
+        return db::FindIdempotent(tx, kSchema, ctx.method, ctx.request_id, ctx.request_hash);
+      },
+      ReadOptions("looking up request_id"));
+}
+
+// ---- invoices ----
+
+absl::StatusOr<std::vector<BillingEntry>> PgBillingStore::ReadyEntries(
+    int64_t customer_id, const std::vector<int64_t>& ids, absl::Time deadline) {
+  return pool_.Transact(
+      deadline,
+      [&](pqxx::work& tx) -> absl::StatusOr<std::vector<BillingEntry>> {
+        return EntriesFromResult(tx.exec_params(sql::kReadyEntries, customer_id, NumberArray(ids)));
+      },
+      ReadOptions("reading READY entries"));
+}
+
+absl::StatusOr<std::string> PgBillingStore::IssueInvoice(const WriteContext& ctx,
+                                                         const Invoice& invoice,
+                                                         const std::vector<int64_t>& entry_versions,
+                                                         const Encoder<Invoice>& encode) {
+  if (invoice.lines.empty()) {
+    return absl::InvalidArgumentError("an invoice needs at least one line");
+  }
+  if (entry_versions.size() != invoice.lines.size()) {
+    return absl::InvalidArgumentError("one entry version per invoice line is needed");
+  }
+  std::vector<int64_t> entry_ids;
+  for (const InvoiceLine& l : invoice.lines) entry_ids.push_back(l.entry_id);
+  if (std::set<int64_t>(entry_ids.begin(), entry_ids.end()).size() != entry_ids.size()) {
+    return absl::InvalidArgumentError("an entry appears on two lines of the invoice");
+  }
+  const Write w{ctx, TruncToMicros(ctx.now)};
+  return pool_.Transact(
+      ctx.deadline,
+      [&](pqxx::work& tx) {
+        return OncePerRequest(tx, ctx, [&]() -> absl::StatusOr<std::string> {
+          // Locked in id order (kLockEntries), so concurrent issues cannot deadlock.
+          std::map<int64_t, BillingEntry> locked;
+          for (const pqxx::row& r : tx.exec_params(sql::kLockEntries, NumberArray(entry_ids))) {
+            BillingEntry e = EntryFromRow(r);
+            locked.emplace(e.id, std::move(e));
+          }
+          for (size_t k = 0; k < invoice.lines.size(); ++k) {
+            const InvoiceLine& line = invoice.lines[k];
+            auto it = locked.find(line.entry_id);
+            if (it == locked.end()) return EntriesChanged(line.entry_id);
+            const BillingEntry& e = it->second;
+            if (e.status != EntryStatus::kReady || e.customer_id != invoice.customer_id ||
+                e.version != entry_versions[k] || e.amount != line.amount ||
+                e.tax_category != line.tax_category) {
+              return EntriesChanged(e.id);
+            }
+          }
+
+          Invoice out = invoice;
+          out.status = InvoiceStatus::kIssued;
+          out.cancel_reason.clear();
+          out.cancel_time.reset();
+          out.version = 1;
+          out.stamp = Stamp{w.now, ctx.actor, w.now, ctx.actor};
+          const int year = static_cast<int>(out.issue_date.year());
+          const int64_t sequence =
+              tx.exec_params1(sql::kNextInvoiceNumber, year)[0].as<int64_t>();
+          out.number = absl::StrFormat("%04d-%06d", year, sequence);
+          out.id = tx.exec_params1(
+                         sql::kInsertInvoice, out.number, out.customer_id, out.recipient_name,
+                         out.issuer_name, out.issuer_registration_number, DayText(out.issue_date),
+                         DayText(out.due_date), out.totals.subtotal, out.totals.tax,
+                         out.totals.total, RoundingCode(out.rounding),
+                         static_cast<int>(out.status), out.version,
+                         TimeText(out.stamp.create_time), out.stamp.created_by,
+                         TimeText(out.stamp.update_time), out.stamp.updated_by)[0]
+                       .as<int64_t>();
+          for (size_t k = 0; k < out.lines.size(); ++k) {
+            const InvoiceLine& l = out.lines[k];
+            tx.exec_params0(sql::kInsertInvoiceLine, out.id, static_cast<int>(k + 1), l.entry_id,
+                            locked.at(l.entry_id).project_id, l.description, l.amount,
+                            TaxCode(l.tax_category), l.allocated_tax, DayText(l.revenue_date));
+          }
+          for (const tax::RateTotal& t : out.totals.per_rate) {
+            tx.exec_params0(sql::kInsertRateTotal, out.id, TaxCode(t.category), t.taxable, t.tax);
+          }
+          RETURN_IF_ERROR(Audit(tx, w, "invoice", InvoiceResource(out.id), CreationJson(out)));
+
+          for (const InvoiceLine& l : out.lines) {
+            const BillingEntry& before = locked.at(l.entry_id);
+            BillingEntry after = before;
+            after.status = EntryStatus::kBilled;
+            after.tax = l.allocated_tax;
+            after.invoice_id = out.id;
+            RETURN_IF_ERROR(SaveEntry(tx, w, before, after));
+          }
+          return encode(out);
+        });
+      },
+      WriteOptions("issuing the invoice"));
+}
+
+absl::StatusOr<Invoice> PgBillingStore::GetInvoice(int64_t id, absl::Time deadline) {
+  return pool_.Transact(
+      deadline, [&](pqxx::work& tx) { return ReadInvoice(tx, id, /*lock=*/false); },
+      ReadOptions("reading the invoice"));
+}
+
+absl::StatusOr<std::vector<Invoice>> PgBillingStore::ListInvoices(const InvoiceFilter& filter,
+                                                                  int64_t before_id, int limit,
+                                                                  absl::Time deadline) {
+  const Param issue_from = OptDay(filter.issue_from);
+  const Param issue_to = OptDay(filter.issue_to);
+  return pool_.Transact(
+      deadline,
+      [&](pqxx::work& tx) -> absl::StatusOr<std::vector<Invoice>> {
+        std::vector<Invoice> out;
+        for (const pqxx::row& r :
+             tx.exec_params(sql::kListInvoices, filter.customer_id, NumberArray(filter.statuses),
+                            issue_from.get(), issue_to.get(), before_id, std::max(limit, 0))) {
+          out.push_back(InvoiceFromRow(r));
+        }
+        AttachInvoiceDetails(tx, out);
+        return out;
+      },
+      ReadOptions("listing invoices"));
+}
+
+absl::StatusOr<Invoice> PgBillingStore::CancelInvoice(const WriteContext& ctx, int64_t id,
+                                                      const Mutator<Invoice>& mutate) {
+  const Write w{ctx, TruncToMicros(ctx.now)};
+  return pool_.Transact(
+      ctx.deadline,
+      [&](pqxx::work& tx) -> absl::StatusOr<Invoice> {
+        // Invoice first, then its entries in id order.
+        ASSIGN_OR_RETURN(const Invoice before, ReadInvoice(tx, id, /*lock=*/true));
+        Invoice after = before;
+        RETURN_IF_ERROR(mutate(after));
+        if (before.status == InvoiceStatus::kCancelled) {
+          return WithReason(absl::FailedPreconditionError(
+                                absl::StrCat("invoice ", before.number, " is already cancelled")),
+                            "INVOICE_CANCELLED");
+        }
+        if (after.status != InvoiceStatus::kCancelled) {
+          return absl::InternalError("cancelling mutator did not set CANCELLED");
+        }
+        // Only the cancellation is the mutator's to change: an issued invoice is immutable.
+        Invoice saved = before;
+        saved.status = InvoiceStatus::kCancelled;
+        saved.cancel_reason = after.cancel_reason;
+        saved.cancel_time = after.cancel_time ? TruncToMicros(*after.cancel_time) : w.now;
+        saved.version = before.version + 1;
+        saved.stamp.update_time = w.now;
+        saved.stamp.updated_by = ctx.actor;
+
+        const std::vector<BillingEntry> entries =
+            EntriesFromResult(tx.exec_params(sql::kLockInvoiceEntries, id));
+        for (const BillingEntry& e : entries) {
+          if (e.status == EntryStatus::kPaid || e.status == EntryStatus::kUncollectible) {
+            return WithReason(
+                absl::FailedPreconditionError(absl::StrCat(
+                    "invoice ", before.number, " has entry ", e.id, " marked ",
+                    EntryStatusName(e.status), "; it cannot be cancelled")),
+                "INVOICE_PAID");
+          }
+        }
+        tx.exec_params0(sql::kUpdateInvoiceStatus, saved.id, static_cast<int>(saved.status),
+                        saved.cancel_reason, TimeText(*saved.cancel_time), saved.version,
+                        TimeText(saved.stamp.update_time), saved.stamp.updated_by);
+        RETURN_IF_ERROR(
+            Audit(tx, w, "invoice", InvoiceResource(saved.id), ChangeJson(before, saved)));
+        for (const BillingEntry& e : entries) {
+          BillingEntry back = e;
+          back.status = EntryStatus::kReady;
+          back.invoice_id = 0;
+          back.tax = EstimateTax(back.amount, back.tax_category);
+          RETURN_IF_ERROR(SaveEntry(tx, w, e, back));
+        }
+        return saved;
+      },
+      WriteOptions("cancelling the invoice"));
+}
+
+// ---- invoice issue requests ----
+
+absl::StatusOr<std::string> PgBillingStore::RequestInvoiceIssue(
+    const WriteContext& ctx, const InvoiceIssueRequest& request,
+    const Encoder<InvoiceIssueRequest>& encode) {
+  const Write w{ctx, TruncToMicros(ctx.now)};
+  return pool_.Transact(
+      ctx.deadline,
+      [&](pqxx::work& tx) {
+        return OncePerRequest(tx, ctx, [&]() -> absl::StatusOr<std::string> {
+          RETURN_IF_ERROR(ReadPlanRow(tx, request.project_id, Lock::kShare).status());
+          if (!request.entry_ids.empty()) {
+            std::set<int64_t> found;
+            for (const pqxx::row& r : tx.exec_params(sql::kEntriesOfPlan, request.project_id,
+                                                     NumberArray(request.entry_ids))) {
+              found.insert(r[0].as<int64_t>());
+            }
+            for (int64_t entry_id : request.entry_ids) {
+              if (found.count(entry_id) == 0) {
+                return WithReason(absl::NotFoundError(absl::StrCat(
+                                      "billing entry ", entry_id, " is not an entry of case ",
+                                      request.project_id)),
+                                  "ENTRY_NOT_FOUND");
+              }
+            }
+          }
+          InvoiceIssueRequest r = request;
+          if (r.requested_by.empty()) r.requested_by = ctx.actor;
+          r.request_time = w.now;
+          r.id = tx.exec_params1(sql::kInsertIssueRequest, r.project_id, NumberArray(r.entry_ids),
+                                 r.note, r.requested_by, TimeText(r.request_time))[0]
+                     .as<int64_t>();
+          const std::string payload = absl::StrCat(
+              "{\"request_id\":", r.id, ",\"project_id\":", r.project_id,
+              ",\"entry_ids\":", JsonIds(r.entry_ids), ",\"note\":", JsonString(r.note),
+              ",\"requested_by\":", JsonString(r.requested_by),
+              ",\"request_time\":", JsonTime(r.request_time), "}");
+          tx.exec_params1(sql::kInsertOutbox, kOutboxKindIssueRequest, payload,
+                          TimeText(w.now));
+          JsonObject change;
+          change.Add("id", New(absl::StrCat(r.id)));
+          change.Add("project_id", New(absl::StrCat(r.project_id)));
+          if (!r.entry_ids.empty()) {
+            change.Add("entry_ids", New(JsonIds(r.entry_ids)));
+          }
+          if (!r.note.empty()) change.Add("note", New(JsonString(r.note)));
+          change.Add("requested_by",
+                     New(JsonString(r.requested_by)));
+          RETURN_IF_ERROR(Audit(tx, w, "invoice_request", absl::StrCat("invoice_requests/", r.id),
+                                change.Finish()));
+          return encode(r);
+        });
+      },
+      WriteOptions("requesting an invoice"));
+}
+
+// ---- audit ----
+
+absl::StatusOr<std::vector<AuditEntry>> PgBillingStore::ListAuditEvents(int64_t project_id,
+                                                                        int64_t before_id,
+                                                                        int limit,
+                                                                        absl::Time deadline) {
+  return pool_.Transact(
+      deadline,
+      [&](pqxx::work& tx) -> absl::StatusOr<std::vector<AuditEntry>> {
+        RETURN_IF_ERROR(ReadPlanRow(tx, project_id, Lock::kNone).status());
+        const std::string resource = PlanResource(project_id);
+        std::vector<AuditEntry> out;
+        for (const pqxx::row& r :
+             tx.exec_params(sql::kListAuditEvents, resource, absl::StrCat(resource, "/%"),
+                            project_id, before_id, std::max(limit, 0))) {
+          out.push_back(AuditFromRow(r));
+        }
+        return out;
+      },
+      ReadOptions("listing audit events"));
+}
+
+}  // namespace anken::billing
