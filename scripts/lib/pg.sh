@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # Shared by scripts/test and scripts/run-local: a private PostgreSQL 15 cluster in a folder,
 # on a loopback port, with no system service. Source it; it defines functions only.
 #
