@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <map>
 #include <pqxx/pqxx>
+
+#include "common/db/pg_values.h"
 #include <set>
 #include <utility>
 
@@ -21,59 +23,33 @@
 namespace anken::billing {
 namespace {
 
+using db::TruncToMicros;
+using db::TimeText;
+using db::TimeFromMicros;
+using db::DayText;
+using db::DayFromField;
+using db::OptDay;
+using db::NonZero;
+using db::Param;
+using db::NumberArray;
+
 constexpr absl::string_view kSchema = PgBillingStore::kSchema;
 constexpr char kOutboxKindIssueRequest[] = "invoice_issue_request";
 
 // ---- conversions ----
 
-// Postgres keeps microseconds; truncating first makes what a write returns equal what a
-// later read returns.
-absl::Time TruncToMicros(absl::Time t) { return absl::FromUnixMicros(absl::ToUnixMicros(t)); }
 
-std::string TimeText(absl::Time t) {
-  return absl::FormatTime(absl::RFC3339_full, t, absl::UTCTimeZone());
-}
 
-absl::Time TimeFromMicros(const pqxx::field& f) { return absl::FromUnixMicros(f.as<int64_t>()); }
 
-// 'YYYY-MM-DD': ISO 8601 input, which Postgres reads the same under every DateStyle.
-std::string DayText(absl::CivilDay d) { return absl::FormatCivilTime(d); }
 // A month is stored as its first day.
 std::string MonthText(absl::CivilMonth m) { return DayText(absl::CivilDay(m)); }
 
-// Dates are read as days since 1970-01-01 (see billing_queries.h).
-absl::CivilDay DayFromField(const pqxx::field& f) {
-  return absl::CivilDay(1970, 1, 1) + f.as<int64_t>();
-}
 absl::CivilMonth MonthFromField(const pqxx::field& f) { return absl::CivilMonth(DayFromField(f)); }
 
-// A nullable parameter: exec_params sends a null `const char*` as SQL NULL, and Postgres
-// reads the text in the column's (or cast's) type.
-class Param {
- public:
-  Param() = default;  // NULL
-  explicit Param(std::string value) : value_(std::move(value)), null_(false) {}
-  const char* get() const { return null_ ? nullptr : value_.c_str(); }
 
- private:
-  std::string value_;
-  bool null_ = true;
-};
-
-Param OptDay(const absl::optional<absl::CivilDay>& d) { return d ? Param(DayText(*d)) : Param(); }
-// NULL when `value` is 0 (the domain's "none").
-Param NonZero(int64_t value) { return value == 0 ? Param() : Param(absl::StrCat(value)); }
 // NULL when empty (an entry without a period).
 Param NonEmpty(const std::string& value) { return value.empty() ? Param() : Param(value); }
 
-// A Postgres array literal of numbers, "{1,2,3}"; passed as one parameter.
-template <typename T>
-std::string NumberArray(const std::vector<T>& values) {
-  std::vector<int64_t> numbers;
-  numbers.reserve(values.size());
-  for (const T& v : values) numbers.push_back(static_cast<int64_t>(v));
-  return absl::StrCat("{", absl::StrJoin(numbers, ","), "}");
-}
 
 // Tax categories are stored as 1 STANDARD, 2 REDUCED, 3 EXEMPT (the API's numbering),
 // independent of the order of tax::Category's enumerators.
@@ -708,21 +684,6 @@ absl::StatusOr<Invoice> ReadInvoice(pqxx::work& tx, int64_t id, bool lock) {
   return std::move(one[0]);
 }
 
-// ---- audit events ----
-
-AuditEntry AuditFromRow(const pqxx::row& r) {
-  AuditEntry e;
-  e.id = r["id"].as<int64_t>();
-  e.event_time = TimeFromMicros(r["event_us"]);
-  e.actor = r["actor"].as<std::string>();
-  e.actor_role = r["actor_role"].as<std::string>();
-  e.method = r["method"].as<std::string>();
-  e.resource_type = r["resource_type"].as<std::string>();
-  e.resource_id = r["resource_id"].as<std::string>();
-  e.change_json = r["change_json"].as<std::string>();
-  e.request_id = r["request_id"].as<std::string>();
-  return e;
-}
 
 }  // namespace
 
@@ -1366,7 +1327,7 @@ absl::StatusOr<std::vector<AuditEntry>> PgBillingStore::ListAuditEvents(int64_t 
         for (const pqxx::row& r :
              tx.exec_params(sql::kListAuditEvents, resource, absl::StrCat(resource, "/%"),
                             project_id, before_id, std::max(limit, 0))) {
-          out.push_back(AuditFromRow(r));
+          out.push_back(db::AuditEntryFromRow(r));
         }
         return out;
       },

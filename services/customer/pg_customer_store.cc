@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <map>
 #include <pqxx/pqxx>
+
+#include "common/db/pg_values.h"
 #include <utility>
 
 #include "absl/status/status.h"
@@ -20,6 +22,12 @@
 namespace anken::customer {
 namespace {
 
+using db::TruncToMicros;
+using db::TimeText;
+using db::TimeFromMicros;
+using db::TextArray;
+using db::NumberArray;
+
 constexpr absl::string_view kSchema = PgCustomerStore::kSchema;
 // Joins the parts of the search key; SearchKey never produces it from typed text, so a
 // query cannot match across two fields.
@@ -27,41 +35,10 @@ constexpr char kSearchKeySeparator[] = "\x1f";
 
 // ---- conversions ----
 
-// Postgres keeps microseconds; truncating first makes what a write returns equal what a
-// later read returns.
-absl::Time TruncToMicros(absl::Time t) { return absl::FromUnixMicros(absl::ToUnixMicros(t)); }
 
-std::string TimeText(absl::Time t) {
-  return absl::FormatTime(absl::RFC3339_full, t, absl::UTCTimeZone());
-}
 
-absl::Time TimeFromMicros(const pqxx::field& f) { return absl::FromUnixMicros(f.as<int64_t>()); }
 
-// A Postgres array literal of numbers, "{1,2,3}"; passed as one parameter.
-template <typename T>
-std::string NumberArray(const std::vector<T>& values) {
-  std::vector<int64_t> numbers;
-  numbers.reserve(values.size());
-  for (const T& v : values) numbers.push_back(static_cast<int64_t>(v));
-  return absl::StrCat("{", absl::StrJoin(numbers, ","), "}");
-}
 
-// A Postgres array literal of texts, each element double-quoted with " and \ escaped (the
-// array input syntax), so no element can split or end the array.
-std::string TextArray(const std::vector<std::string>& values) {
-  std::string out = "{";
-  for (size_t i = 0; i < values.size(); ++i) {
-    if (i > 0) out += ',';
-    out += '"';
-    for (char ch : values[i]) {
-      if (ch == '"' || ch == '\\') out += '\\';
-      out += ch;
-    }
-    out += '"';
-  }
-  out += '}';
-  return out;
-}
 
 std::string CustomerSearchKey(const Customer& c) {
   return absl::StrJoin(
@@ -766,17 +743,7 @@ absl::StatusOr<std::vector<AuditEntry>> PgCustomerStore::ListAuditEvents(int64_t
         for (const pqxx::row& r :
              tx.exec_params(sql::kListAuditEvents, resource, absl::StrCat(resource, "/%"),
                             before_id, std::max(limit, 0))) {
-          AuditEntry e;
-          e.id = r["id"].as<int64_t>();
-          e.event_time = TimeFromMicros(r["event_us"]);
-          e.actor = r["actor"].as<std::string>();
-          e.actor_role = r["actor_role"].as<std::string>();
-          e.method = r["method"].as<std::string>();
-          e.resource_type = r["resource_type"].as<std::string>();
-          e.resource_id = r["resource_id"].as<std::string>();
-          e.change_json = r["change_json"].as<std::string>();
-          e.request_id = r["request_id"].as<std::string>();
-          out.push_back(std::move(e));
+          out.push_back(db::AuditEntryFromRow(r));
         }
         return out;
       },

@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <map>
 #include <pqxx/pqxx>
+
+#include "common/db/pg_values.h"
 #include <utility>
 
 #include "absl/status/status.h"
@@ -21,77 +23,31 @@
 namespace anken::project {
 namespace {
 
+using db::TruncToMicros;
+using db::TimeText;
+using db::TimeFromMicros;
+using db::DayText;
+using db::DayFromField;
+using db::OptDayFromField;
+using db::OptDay;
+using db::NonZero;
+using db::TextArray;
+using db::Param;
+using db::NumberArray;
+
 constexpr absl::string_view kSchema = PgProjectStore::kSchema;
 
 // ---- conversions ----
 
-// Postgres keeps microseconds; truncating first makes what a write returns equal what a
-// later read returns.
-absl::Time TruncToMicros(absl::Time t) { return absl::FromUnixMicros(absl::ToUnixMicros(t)); }
 
-std::string TimeText(absl::Time t) {
-  return absl::FormatTime(absl::RFC3339_full, t, absl::UTCTimeZone());
-}
 
-absl::Time TimeFromMicros(const pqxx::field& f) { return absl::FromUnixMicros(f.as<int64_t>()); }
 
-// 'YYYY-MM-DD': ISO 8601 input, which Postgres reads the same under every DateStyle.
-std::string DayText(absl::CivilDay d) { return absl::FormatCivilTime(d); }
 
-// Dates are read as days since 1970-01-01 (see project_queries.h).
-absl::CivilDay DayFromField(const pqxx::field& f) {
-  return absl::CivilDay(1970, 1, 1) + f.as<int64_t>();
-}
 
-absl::optional<absl::CivilDay> OptDayFromField(const pqxx::field& f) {
-  if (f.is_null()) return absl::nullopt;
-  return DayFromField(f);
-}
 
-// A nullable parameter: exec_params sends a null `const char*` as SQL NULL, and Postgres
-// reads the text in the column's (or cast's) type.
-class Param {
- public:
-  Param() = default;  // NULL
-  explicit Param(std::string value) : value_(std::move(value)), null_(false) {}
-  const char* get() const { return null_ ? nullptr : value_.c_str(); }
 
- private:
-  std::string value_;
-  bool null_ = true;
-};
 
-Param OptDay(const absl::optional<absl::CivilDay>& d) {
-  return d ? Param(DayText(*d)) : Param();
-}
-// NULL when `value` is 0 (the domain's "none").
-Param NonZero(int64_t value) { return value == 0 ? Param() : Param(absl::StrCat(value)); }
 
-// A Postgres array literal of numbers, "{1,2,3}"; passed as one parameter.
-template <typename T>
-std::string NumberArray(const std::vector<T>& values) {
-  std::vector<int64_t> numbers;
-  numbers.reserve(values.size());
-  for (const T& v : values) numbers.push_back(static_cast<int64_t>(v));
-  return absl::StrCat("{", absl::StrJoin(numbers, ","), "}");
-}
-
-// A Postgres array literal of texts, each element double-quoted with " and \ escaped (the
-// array input syntax), so no element can split or end the array.
-std::string TextArray(const std::vector<std::string>& values) {
-  std::string out = "{";
-  for (size_t i = 0; i < values.size(); ++i) {
-    if (i > 0) out += ',';
-    out += '"';
-    for (char ch : values[i]) {
-      if (ch == '"' || ch == '\\') out += '\\';
-      out += ch;
-    }
-    out += '"';
-  }
-  out += '}';
-  return out;
-}
 
 // Tax categories are stored as 1 STANDARD, 2 REDUCED, 3 EXEMPT (the migration's numbering),
 // independent of the order of tax::Category's enumerators.
@@ -1471,17 +1427,7 @@ absl::StatusOr<std::vector<AuditEntry>> PgProjectStore::ListAuditEvents(int64_t 
         for (const pqxx::row& r :
              tx.exec_params(sql::kListAuditEvents, resource, absl::StrCat(resource, "/%"),
                             before_id, std::max(limit, 0))) {
-          AuditEntry e;
-          e.id = r["id"].as<int64_t>();
-          e.event_time = TimeFromMicros(r["event_us"]);
-          e.actor = r["actor"].as<std::string>();
-          e.actor_role = r["actor_role"].as<std::string>();
-          e.method = r["method"].as<std::string>();
-          e.resource_type = r["resource_type"].as<std::string>();
-          e.resource_id = r["resource_id"].as<std::string>();
-          e.change_json = r["change_json"].as<std::string>();
-          e.request_id = r["request_id"].as<std::string>();
-          out.push_back(std::move(e));
+          out.push_back(db::AuditEntryFromRow(r));
         }
         return out;
       },
