@@ -1,6 +1,9 @@
 #include "common/server/client.h"
 
+#include <algorithm>
 #include <chrono>
+
+#include "absl/strings/str_cat.h"
 
 #include "common/server/call_log_interceptor.h"
 #include "common/server/trace.h"
@@ -25,9 +28,17 @@ const char kDefaultServiceConfigJson[] = R"json({
   }]
 })json";
 
-std::shared_ptr<grpc::Channel> MakePeerChannel(const std::string& target, int max_message_bytes) {
+std::shared_ptr<grpc::Channel> MakePeerChannel(const std::string& target, int max_message_bytes,
+                                               absl::Duration timeout) {
+  std::string config = kDefaultServiceConfigJson;
+  const std::string kDefaultTimeout = "\"timeout\": \"10s\"";
+  if (auto at = config.find(kDefaultTimeout); at != std::string::npos) {
+    config.replace(at, kDefaultTimeout.size(),
+                   absl::StrCat("\"timeout\": \"",
+                                std::max<int64_t>(1, absl::ToInt64Seconds(timeout)), "s\""));
+  }
   grpc::ChannelArguments args;
-  args.SetServiceConfigJSON(kDefaultServiceConfigJson);
+  args.SetServiceConfigJSON(config);
   args.SetMaxReceiveMessageSize(max_message_bytes);
   args.SetMaxSendMessageSize(max_message_bytes);
   args.SetInt(GRPC_ARG_KEEPALIVE_TIME_MS, 30000);

@@ -19,9 +19,11 @@ namespace anken::server {
 extern const char kDefaultServiceConfigJson[];
 
 // An insecure channel (TLS is the mesh's job inside the cluster) with the default service
-// config, keepalive and the message size limit.
+// config, keepalive and the message size limit. `timeout` replaces the config's 10 s per-call
+// bound for peers whose calls legitimately run long (the scheduler's renewal runs).
 std::shared_ptr<grpc::Channel> MakePeerChannel(const std::string& target,
-                                               int max_message_bytes = 16 << 20);
+                                               int max_message_bytes = 16 << 20,
+                                               absl::Duration timeout = absl::Seconds(10));
 
 // Prepares `out` for a call made while serving `in`: the deadline is the caller's deadline
 // (or now + fallback when the caller set none, never later than the caller's), the trace

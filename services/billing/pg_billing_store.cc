@@ -33,7 +33,7 @@ using db::NonZero;
 using db::Param;
 using db::NumberArray;
 
-constexpr absl::string_view kSchema = PgBillingStore::kSchema;
+constexpr absl::string_view kSchema("billing");  // == PgBillingStore::kSchema
 constexpr char kOutboxKindIssueRequest[] = "invoice_issue_request";
 
 // ---- conversions ----

@@ -28,7 +28,7 @@ using db::TimeFromMicros;
 using db::TextArray;
 using db::NumberArray;
 
-constexpr absl::string_view kSchema = PgCustomerStore::kSchema;
+constexpr absl::string_view kSchema("customer");  // == PgCustomerStore::kSchema
 // Joins the parts of the search key; SearchKey never produces it from typed text, so a
 // query cannot match across two fields.
 constexpr char kSearchKeySeparator[] = "\x1f";

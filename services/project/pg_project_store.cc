@@ -35,7 +35,7 @@ using db::TextArray;
 using db::Param;
 using db::NumberArray;
 
-constexpr absl::string_view kSchema = PgProjectStore::kSchema;
+constexpr absl::string_view kSchema("project");  // == PgProjectStore::kSchema
 
 // ---- conversions ----
 

@@ -27,6 +27,7 @@
 #include "anken/billing/v1/billing_service.grpc.pb.h"
 #include "anken/customer/v1/customer_service.grpc.pb.h"
 #include "anken/project/v1/project_service.grpc.pb.h"
+#include "anken/scheduler/v1/scheduler_service.grpc.pb.h"
 #include "common/auth/auth.h"
 #include "common/server/client.h"
 #include "common/status/errors.h"
@@ -51,6 +52,7 @@ const std::vector<const google::protobuf::ServiceDescriptor*>& Services() {
       anken::customer::v1::Customer::descriptor()->file()->FindServiceByName("CustomerService"),
       anken::project::v1::Project::descriptor()->file()->FindServiceByName("ProjectService"),
       anken::billing::v1::BillingPlan::descriptor()->file()->FindServiceByName("BillingService"),
+      anken::scheduler::v1::Job::descriptor()->file()->FindServiceByName("SchedulerService"),
   };
   return *services;
 }
