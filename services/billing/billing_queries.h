@@ -308,6 +308,25 @@ inline constexpr char kInsertOutbox[] = R"sql(INSERT INTO billing.notification_o
 VALUES ($1, $2::jsonb, $3::timestamptz)
 RETURNING id)sql";
 
+// $1 limit. Undelivered notifications, oldest first (the partial index
+// notification_outbox_undelivered serves it).
+inline constexpr char kPendingNotifications[] = R"sql(SELECT id, kind, payload::text AS payload,
+  )sql" ANKEN_MICROS("created_at") R"sql( AS created_us
+FROM billing.notification_outbox
+WHERE delivered_at IS NULL
+ORDER BY id
+LIMIT $1)sql";
+
+// $1 id, $2 delivered_at. No row when the notification was already delivered.
+inline constexpr char kMarkNotificationDelivered[] = R"sql(UPDATE billing.notification_outbox
+SET delivered_at = $2::timestamptz
+WHERE id = $1 AND delivered_at IS NULL
+RETURNING id)sql";
+
+// $1 id.
+inline constexpr char kNotificationExists[] = R"sql(SELECT 1 FROM billing.notification_outbox
+WHERE id = $1)sql";
+
 // ---- audit ----
 
 // $1 "plans/<id>", $2 "plans/<id>/%", $3 project_id, $4 before_id (0: from the newest),

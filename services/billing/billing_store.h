@@ -47,6 +47,14 @@ struct InvoiceFilter {
   absl::optional<absl::CivilDay> issue_from, issue_to;
 };
 
+// A row of billing.notification_outbox not yet handed to the scheduler.
+struct OutboxNotification {
+  int64_t id = 0;
+  std::string kind;     // "invoice_issue_request"
+  std::string payload;  // JSON object text (see pg_billing_store.h for its fields)
+  absl::Time created_at;
+};
+
 struct SalesMonthTotal {
   absl::CivilMonth month;
   tax::Category category = tax::Category::kStandard;
@@ -151,6 +159,16 @@ class BillingStore {
   virtual absl::StatusOr<std::string> RequestInvoiceIssue(
       const WriteContext& ctx, const InvoiceIssueRequest& request,
       const Encoder<InvoiceIssueRequest>& encode) = 0;
+
+  // ---- notification outbox (read by the relay, outbox_relay.h) ----
+  // Up to `limit` undelivered notifications, oldest (lowest id) first. A plain read: no lock
+  // is held after it returns, so replicas may read the same rows (the scheduler dedups).
+  virtual absl::StatusOr<std::vector<OutboxNotification>> PendingNotifications(
+      int limit, absl::Time deadline) = 0;
+  // Sets delivered_at = now when the row is still undelivered; true when this call set it,
+  // false when it was already delivered. NOT_FOUND ("NOTIFICATION_NOT_FOUND") for an unknown id.
+  virtual absl::StatusOr<bool> MarkNotificationDelivered(int64_t id, absl::Time now,
+                                                         absl::Time deadline) = 0;
 
   // Newest first: "plans/<project_id>" and everything below it.
   virtual absl::StatusOr<std::vector<AuditEntry>> ListAuditEvents(int64_t project_id,

@@ -1312,6 +1312,45 @@ absl::StatusOr<std::string> PgBillingStore::RequestInvoiceIssue(
       WriteOptions("requesting an invoice"));
 }
 
+// ---- notification outbox ----
+
+absl::StatusOr<std::vector<OutboxNotification>> PgBillingStore::PendingNotifications(
+    int limit, absl::Time deadline) {
+  return pool_.Transact(
+      deadline,
+      [&](pqxx::work& tx) -> absl::StatusOr<std::vector<OutboxNotification>> {
+        std::vector<OutboxNotification> out;
+        for (const pqxx::row& r : tx.exec_params(sql::kPendingNotifications, std::max(limit, 0))) {
+          OutboxNotification n;
+          n.id = r["id"].as<int64_t>();
+          n.kind = r["kind"].as<std::string>();
+          n.payload = r["payload"].as<std::string>();
+          n.created_at = TimeFromMicros(r["created_us"]);
+          out.push_back(std::move(n));
+        }
+        return out;
+      },
+      ReadOptions("reading pending notifications"));
+}
+
+absl::StatusOr<bool> PgBillingStore::MarkNotificationDelivered(int64_t id, absl::Time now,
+                                                               absl::Time deadline) {
+  return pool_.Transact(
+      deadline,
+      [&](pqxx::work& tx) -> absl::StatusOr<bool> {
+        if (!tx.exec_params(sql::kMarkNotificationDelivered, id, TimeText(TruncToMicros(now)))
+                 .empty()) {
+          return true;
+        }
+        if (tx.exec_params(sql::kNotificationExists, id).empty()) {
+          return WithReason(absl::NotFoundError(absl::StrCat("notification ", id, " not found")),
+                            "NOTIFICATION_NOT_FOUND");
+        }
+        return false;
+      },
+      WriteOptions("marking a notification delivered"));
+}
+
 // ---- audit ----
 
 absl::StatusOr<std::vector<AuditEntry>> PgBillingStore::ListAuditEvents(int64_t project_id,

@@ -129,6 +129,11 @@ class PgBillingStore final : public BillingStore {
       const WriteContext& ctx, const InvoiceIssueRequest& request,
       const Encoder<InvoiceIssueRequest>& encode) override;
 
+  absl::StatusOr<std::vector<OutboxNotification>> PendingNotifications(
+      int limit, absl::Time deadline) override;
+  absl::StatusOr<bool> MarkNotificationDelivered(int64_t id, absl::Time now,
+                                                 absl::Time deadline) override;
+
   absl::StatusOr<std::vector<AuditEntry>> ListAuditEvents(int64_t project_id, int64_t before_id,
                                                           int limit, absl::Time deadline) override;
 

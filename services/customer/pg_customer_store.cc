@@ -167,7 +167,8 @@ db::TransactOptions ReadOptions(absl::string_view what) {
 }
 
 absl::Status CustomerNotFound(int64_t id) {
-  return absl::NotFoundError(absl::StrCat("customer ", id, " not found"));
+  return WithReason(absl::NotFoundError(absl::StrCat("customer ", id, " not found")),
+                    "CUSTOMER_NOT_FOUND");
 }
 
 absl::Status CodeTaken(const std::string& code) {
