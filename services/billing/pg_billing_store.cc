@@ -5,6 +5,7 @@
 #include <pqxx/pqxx>
 
 #include "common/db/pg_values.h"
+#include "common/json/json_text.h"
 #include <set>
 #include <utility>
 
@@ -131,76 +132,9 @@ int64_t EstimateTax(int64_t amount, tax::Category category) {
 
 // ---- JSON for audit events and the outbox ----
 
-// Length of the valid UTF-8 sequence at text[i], or 0 when the byte does not start one
-// (overlong forms, surrogates and values above U+10FFFF are invalid).
-size_t Utf8SequenceLength(absl::string_view text, size_t i) {
-  const auto b = [&](size_t k) { return static_cast<unsigned char>(text[k]); };
-  const auto cont = [&](size_t k) { return k < text.size() && (b(k) & 0xC0) == 0x80; };
-  const unsigned char c0 = b(i);
-  if (c0 < 0x80) return 1;
-  if (c0 >= 0xC2 && c0 <= 0xDF) return cont(i + 1) ? 2 : 0;
-  if (c0 >= 0xE0 && c0 <= 0xEF) {
-    if (!cont(i + 1) || !cont(i + 2)) return 0;
-    const unsigned char c1 = b(i + 1);
-    if ((c0 == 0xE0 && c1 < 0xA0) || (c0 == 0xED && c1 > 0x9F)) return 0;
-    return 3;
-  }
-  if (c0 >= 0xF0 && c0 <= 0xF4) {
-    if (!cont(i + 1) || !cont(i + 2) || !cont(i + 3)) return 0;
-    const unsigned char c1 = b(i + 1);
-    if ((c0 == 0xF0 && c1 < 0x90) || (c0 == 0xF4 && c1 > 0x8F)) return 0;
-    return 4;
-  }
-  return 0;
-}
 
-// A JSON string literal. jsonb takes neither invalid UTF-8 nor \u0000, so those become
-// U+FFFD: the audit record (and the outbox payload) must always be writable.
-std::string JsonString(absl::string_view text) {
-  static constexpr char kHex[] = "0123456789abcdef";
-  std::string out = "\"";
-  size_t i = 0;
-  while (i < text.size()) {
-    const size_t n = Utf8SequenceLength(text, i);
-    if (n == 0) {
-      out += "\\ufffd";
-      ++i;
-      continue;
-    }
-    if (n > 1) {
-      out.append(text.data() + i, n);
-      i += n;
-      continue;
-    }
-    const char ch = text[i++];
-    switch (ch) {
-      case '"': out += "\\\""; break;
-      case '\\': out += "\\\\"; break;
-      case '\b': out += "\\b"; break;
-      case '\f': out += "\\f"; break;
-      case '\n': out += "\\n"; break;
-      case '\r': out += "\\r"; break;
-      case '\t': out += "\\t"; break;
-      case '\0': out += "\\ufffd"; break;
-      default:
-        if (static_cast<unsigned char>(ch) < 0x20) {
-          out += "\\u00";
-          out += kHex[(ch >> 4) & 0xF];
-          out += kHex[ch & 0xF];
-        } else {
-          out += ch;
-        }
-    }
-  }
-  out += '"';
-  return out;
-}
 
-std::string JsonDay(absl::CivilDay d) { return JsonString(DayText(d)); }
-std::string JsonMonth(absl::CivilMonth m) { return JsonString(absl::FormatCivilTime(m)); }
-std::string JsonTime(absl::Time t) {
-  return JsonString(absl::FormatTime("%Y-%m-%d%ET%H:%M:%E*SZ", t, absl::UTCTimeZone()));
-}
+std::string JsonMonth(absl::CivilMonth m) { return json::String(absl::FormatCivilTime(m)); }
 std::string JsonIds(const std::vector<int64_t>& ids) {
   return absl::StrCat("[", absl::StrJoin(ids, ","), "]");
 }
@@ -214,13 +148,13 @@ struct JsonField {
 };
 
 JsonField Str(absl::string_view key, const std::string& value) {
-  return {std::string(key), JsonString(value), value.empty()};
+  return {std::string(key), json::String(value), value.empty()};
 }
 JsonField Int(absl::string_view key, int64_t value) {
   return {std::string(key), absl::StrCat(value), value == 0};
 }
 JsonField Enum(absl::string_view key, absl::string_view name) {
-  return {std::string(key), JsonString(name), false};
+  return {std::string(key), json::String(name), false};
 }
 JsonField Raw(absl::string_view key, std::string json, bool empty) {
   return {std::string(key), std::move(json), empty};
@@ -230,7 +164,7 @@ class JsonObject {
  public:
   void Add(absl::string_view key, absl::string_view value) {
     if (out_.size() > 1) out_ += ',';
-    absl::StrAppend(&out_, JsonString(key), ":", value);
+    absl::StrAppend(&out_, json::String(key), ":", value);
   }
   std::string Finish() const { return out_ + "}"; }
 
@@ -304,8 +238,8 @@ std::vector<JsonField> Fields(const BillingEntry& e) {
       Int("id", e.id),
       Int("project_id", e.project_id),
       Int("customer_id", e.customer_id),
-      Raw("billing_date", JsonDay(e.billing_date), false),
-      Raw("revenue_date", JsonDay(e.revenue_date), false),
+      Raw("billing_date", json::Day(e.billing_date), false),
+      Raw("revenue_date", json::Day(e.revenue_date), false),
       Int("amount", e.amount),
       Int("tax", e.tax),
       Enum("tax_category", tax::CategoryName(e.tax_category)),
@@ -320,10 +254,10 @@ std::string LinesJson(const std::vector<InvoiceLine>& lines) {
   std::vector<std::string> items;
   for (const InvoiceLine& l : lines) {
     items.push_back(absl::StrCat(
-        "{\"entry_id\":", l.entry_id, ",\"description\":", JsonString(l.description),
+        "{\"entry_id\":", l.entry_id, ",\"description\":", json::String(l.description),
         ",\"amount\":", l.amount, ",\"tax_category\":",
-        JsonString(tax::CategoryName(l.tax_category)), ",\"allocated_tax\":", l.allocated_tax,
-        ",\"revenue_date\":", JsonDay(l.revenue_date), "}"));
+        json::String(tax::CategoryName(l.tax_category)), ",\"allocated_tax\":", l.allocated_tax,
+        ",\"revenue_date\":", json::Day(l.revenue_date), "}"));
   }
   return absl::StrCat("[", absl::StrJoin(items, ","), "]");
 }
@@ -331,7 +265,7 @@ std::string LinesJson(const std::vector<InvoiceLine>& lines) {
 std::string RateTotalsJson(const std::vector<tax::RateTotal>& totals) {
   std::vector<std::string> items;
   for (const tax::RateTotal& t : totals) {
-    items.push_back(absl::StrCat("{\"tax_category\":", JsonString(tax::CategoryName(t.category)),
+    items.push_back(absl::StrCat("{\"tax_category\":", json::String(tax::CategoryName(t.category)),
                                  ",\"taxable\":", t.taxable, ",\"tax\":", t.tax, "}"));
   }
   return absl::StrCat("[", absl::StrJoin(items, ","), "]");
@@ -346,8 +280,8 @@ std::vector<JsonField> Fields(const Invoice& i) {
       Str("recipient_name", i.recipient_name),
       Str("issuer_name", i.issuer_name),
       Str("issuer_registration_number", i.issuer_registration_number),
-      Raw("issue_date", JsonDay(i.issue_date), false),
-      Raw("due_date", JsonDay(i.due_date), false),
+      Raw("issue_date", json::Day(i.issue_date), false),
+      Raw("due_date", json::Day(i.due_date), false),
       Raw("lines", LinesJson(i.lines), i.lines.empty()),
       Raw("rate_totals", RateTotalsJson(i.totals.per_rate), i.totals.per_rate.empty()),
       Int("subtotal", i.totals.subtotal),
@@ -356,7 +290,7 @@ std::vector<JsonField> Fields(const Invoice& i) {
       Enum("rounding", tax::RoundingName(i.rounding)),
       Enum("status", InvoiceStatusName(i.status)),
       Str("cancel_reason", i.cancel_reason),
-      Raw("cancel_time", i.cancel_time ? JsonTime(*i.cancel_time) : "null", !i.cancel_time),
+      Raw("cancel_time", i.cancel_time ? json::Time(*i.cancel_time) : "null", !i.cancel_time),
   };
 }
 
@@ -1005,9 +939,9 @@ absl::Status PgBillingStore::RecordRenewalFailure(const WriteContext& ctx, int64
         JsonObject change;
         change.Add("id", New(absl::StrCat(id)));
         change.Add("renewal_run_id", New(absl::StrCat(run_id)));
-        change.Add("code", New(JsonString(failure.code)));
-        change.Add("reason", New(JsonString(failure.reason)));
-        change.Add("as_of", New(JsonDay(failure.as_of)));
+        change.Add("code", New(json::String(failure.code)));
+        change.Add("reason", New(json::String(failure.reason)));
+        change.Add("as_of", New(json::Day(failure.as_of)));
         return Audit(tx, w, "renewal_failure", PlanResource(failure.project_id),
                      change.Finish());
       },
@@ -1048,7 +982,7 @@ absl::StatusOr<int64_t> PgBillingStore::StartRenewalRun(const WriteContext& ctx,
                 .as<int64_t>();
         JsonObject change;
         change.Add("id", New(absl::StrCat(id)));
-        change.Add("as_of", New(JsonDay(as_of)));
+        change.Add("as_of", New(json::Day(as_of)));
         RETURN_IF_ERROR(
             Audit(tx, w, "renewal_run", absl::StrCat("renewal_runs/", id), change.Finish()));
         return id;
@@ -1290,9 +1224,9 @@ absl::StatusOr<std::string> PgBillingStore::RequestInvoiceIssue(
                      .as<int64_t>();
           const std::string payload = absl::StrCat(
               "{\"request_id\":", r.id, ",\"project_id\":", r.project_id,
-              ",\"entry_ids\":", JsonIds(r.entry_ids), ",\"note\":", JsonString(r.note),
-              ",\"requested_by\":", JsonString(r.requested_by),
-              ",\"request_time\":", JsonTime(r.request_time), "}");
+              ",\"entry_ids\":", JsonIds(r.entry_ids), ",\"note\":", json::String(r.note),
+              ",\"requested_by\":", json::String(r.requested_by),
+              ",\"request_time\":", json::Time(r.request_time), "}");
           tx.exec_params1(sql::kInsertOutbox, kOutboxKindIssueRequest, payload,
                           TimeText(w.now));
           JsonObject change;
@@ -1301,9 +1235,9 @@ absl::StatusOr<std::string> PgBillingStore::RequestInvoiceIssue(
           if (!r.entry_ids.empty()) {
             change.Add("entry_ids", New(JsonIds(r.entry_ids)));
           }
-          if (!r.note.empty()) change.Add("note", New(JsonString(r.note)));
+          if (!r.note.empty()) change.Add("note", New(json::String(r.note)));
           change.Add("requested_by",
-                     New(JsonString(r.requested_by)));
+                     New(json::String(r.requested_by)));
           RETURN_IF_ERROR(Audit(tx, w, "invoice_request", absl::StrCat("invoice_requests/", r.id),
                                 change.Finish()));
           return encode(r);

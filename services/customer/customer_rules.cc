@@ -1,5 +1,7 @@
 #include "services/customer/customer_rules.h"
 
+#include "common/json/json_text.h"
+
 #include <array>
 #include <cstdint>
 #include <string>
@@ -294,44 +296,8 @@ void CheckRange(int value, int lo, int hi, absl::string_view field, Errors* erro
 // ---------------------------------------------------------------------------------------------
 // JSON for audit records.
 
-void AppendJsonString(absl::string_view text, std::string* out) {
-  out->push_back('"');
-  size_t pos = 0;
-  while (pos < text.size()) {
-    const char32_t cp = DecodeNext(text, &pos);
-    switch (cp) {
-      case '"': out->append("\\\""); break;
-      case '\\': out->append("\\\\"); break;
-      case '\b': out->append("\\b"); break;
-      case '\f': out->append("\\f"); break;
-      case '\n': out->append("\\n"); break;
-      case '\r': out->append("\\r"); break;
-      case '\t': out->append("\\t"); break;
-      default:
-        if (cp >= kRawByte) {
-          out->append("\\ufffd");  // JSON (and jsonb) must be valid UTF-8
-        } else if (cp < 0x20) {
-          static constexpr char kHex[] = "0123456789abcdef";
-          out->append("\\u00");
-          out->push_back(kHex[cp >> 4]);
-          out->push_back(kHex[cp & 0xF]);
-        } else {
-          AppendUtf8(cp, out);
-        }
-    }
-  }
-  out->push_back('"');
-}
 
-std::string JsonString(absl::string_view text) {
-  std::string out;
-  AppendJsonString(text, &out);
-  return out;
-}
 
-std::string JsonTime(absl::Time t) {
-  return JsonString(absl::FormatTime("%Y-%m-%d%ET%H:%M:%E*SZ", t, absl::UTCTimeZone()));
-}
 
 // One audited field: its API name, its value as JSON, and whether a creation record leaves it
 // out as empty.
@@ -342,7 +308,7 @@ struct JsonField {
 };
 
 JsonField Str(absl::string_view key, const std::string& value) {
-  return {std::string(key), JsonString(value), value.empty()};
+  return {std::string(key), json::String(value), value.empty()};
 }
 JsonField Int(absl::string_view key, int64_t value) {
   return {std::string(key), absl::StrCat(value), value == 0};
@@ -351,7 +317,7 @@ JsonField Bool(absl::string_view key, bool value) {
   return {std::string(key), value ? "true" : "false", false};
 }
 JsonField Enum(absl::string_view key, absl::string_view name, int value) {
-  return {std::string(key), name.empty() ? absl::StrCat(value) : JsonString(name), false};
+  return {std::string(key), name.empty() ? absl::StrCat(value) : json::String(name), false};
 }
 
 absl::string_view KindName(Kind kind) {
@@ -423,7 +389,7 @@ std::vector<JsonField> Fields(const Customer& c) {
       Str("partner.report_contact_name", c.partner.report_contact_name),
       Str("partner.report_contact_email", c.partner.report_contact_email),
       Str("memo", c.memo),
-      {"convert_time", c.convert_time ? JsonTime(*c.convert_time) : "null",
+      {"convert_time", c.convert_time ? json::Time(*c.convert_time) : "null",
        !c.convert_time.has_value()},
   };
 }
@@ -460,9 +426,9 @@ std::string ResponsesJson(const std::vector<InquiryResponse>& responses, size_t 
   for (size_t k = from; k < responses.size(); ++k) {
     const InquiryResponse& r = responses[k];
     if (k > from) out.push_back(',');
-    absl::StrAppend(&out, "{\"id\":", r.id, ",\"responder\":", JsonString(r.responder),
-                    ",\"response_time\":", JsonTime(r.response_time),
-                    ",\"body\":", JsonString(r.body), "}");
+    absl::StrAppend(&out, "{\"id\":", r.id, ",\"responder\":", json::String(r.responder),
+                    ",\"response_time\":", json::Time(r.response_time),
+                    ",\"body\":", json::String(r.body), "}");
   }
   out.push_back(']');
   return out;
@@ -477,7 +443,7 @@ class JsonObjectWriter {
  public:
   void Add(absl::string_view key, absl::string_view value) {
     if (out_.size() > 1) out_.push_back(',');
-    AppendJsonString(key, &out_);
+    out_ += json::String(key);
     out_.push_back(':');
     out_.append(value.data(), value.size());
   }

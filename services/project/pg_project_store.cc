@@ -5,6 +5,7 @@
 #include <pqxx/pqxx>
 
 #include "common/db/pg_values.h"
+#include "common/json/json_text.h"
 #include <utility>
 
 #include "absl/status/status.h"
@@ -117,77 +118,10 @@ absl::string_view ActivityKindName(ActivityKind k) {
 
 // ---- JSON for audit events ----
 
-// Length of the valid UTF-8 sequence at text[i], or 0 when the byte does not start one
-// (overlong forms, surrogates and values above U+10FFFF are invalid).
-size_t Utf8SequenceLength(absl::string_view text, size_t i) {
-  const auto b = [&](size_t k) { return static_cast<unsigned char>(text[k]); };
-  const auto cont = [&](size_t k) { return k < text.size() && (b(k) & 0xC0) == 0x80; };
-  const unsigned char c0 = b(i);
-  if (c0 < 0x80) return 1;
-  if (c0 >= 0xC2 && c0 <= 0xDF) return cont(i + 1) ? 2 : 0;
-  if (c0 >= 0xE0 && c0 <= 0xEF) {
-    if (!cont(i + 1) || !cont(i + 2)) return 0;
-    const unsigned char c1 = b(i + 1);
-    if ((c0 == 0xE0 && c1 < 0xA0) || (c0 == 0xED && c1 > 0x9F)) return 0;
-    return 3;
-  }
-  if (c0 >= 0xF0 && c0 <= 0xF4) {
-    if (!cont(i + 1) || !cont(i + 2) || !cont(i + 3)) return 0;
-    const unsigned char c1 = b(i + 1);
-    if ((c0 == 0xF0 && c1 < 0x90) || (c0 == 0xF4 && c1 > 0x8F)) return 0;
-    return 4;
-  }
-  return 0;
-}
 
-// A JSON string literal. jsonb takes neither invalid UTF-8 nor \u0000, so those become
-// U+FFFD: the audit record must always be writable.
-std::string JsonString(absl::string_view text) {
-  static constexpr char kHex[] = "0123456789abcdef";
-  std::string out = "\"";
-  size_t i = 0;
-  while (i < text.size()) {
-    const size_t n = Utf8SequenceLength(text, i);
-    if (n == 0) {
-      out += "\\ufffd";
-      ++i;
-      continue;
-    }
-    if (n > 1) {
-      out.append(text.data() + i, n);
-      i += n;
-      continue;
-    }
-    const char ch = text[i++];
-    switch (ch) {
-      case '"': out += "\\\""; break;
-      case '\\': out += "\\\\"; break;
-      case '\b': out += "\\b"; break;
-      case '\f': out += "\\f"; break;
-      case '\n': out += "\\n"; break;
-      case '\r': out += "\\r"; break;
-      case '\t': out += "\\t"; break;
-      case '\0': out += "\\ufffd"; break;
-      default:
-        if (static_cast<unsigned char>(ch) < 0x20) {
-          out += "\\u00";
-          out += kHex[(ch >> 4) & 0xF];
-          out += kHex[ch & 0xF];
-        } else {
-          out += ch;
-        }
-    }
-  }
-  out += '"';
-  return out;
-}
 
-std::string JsonDay(absl::CivilDay d) { return JsonString(DayText(d)); }
 std::string JsonOptDay(const absl::optional<absl::CivilDay>& d) {
-  return d ? JsonDay(*d) : "null";
-}
-std::string JsonTime(absl::Time t) {
-  return JsonString(absl::FormatTime("%Y-%m-%d%ET%H:%M:%E*SZ", t, absl::UTCTimeZone()));
+  return d ? json::Day(*d) : "null";
 }
 
 // One audited field: its API name, its value as JSON text, and whether a creation record
@@ -199,7 +133,7 @@ struct JsonField {
 };
 
 JsonField Str(absl::string_view key, const std::string& value) {
-  return {std::string(key), JsonString(value), value.empty()};
+  return {std::string(key), json::String(value), value.empty()};
 }
 JsonField Int(absl::string_view key, int64_t value) {
   return {std::string(key), absl::StrCat(value), value == 0};
@@ -208,7 +142,7 @@ JsonField Bool(absl::string_view key, bool value) {
   return {std::string(key), value ? "true" : "false", !value};
 }
 JsonField Enum(absl::string_view key, absl::string_view name) {
-  return {std::string(key), JsonString(name), false};
+  return {std::string(key), json::String(name), false};
 }
 JsonField Day(absl::string_view key, const absl::optional<absl::CivilDay>& d) {
   return {std::string(key), JsonOptDay(d), !d.has_value()};
@@ -221,7 +155,7 @@ class JsonObject {
  public:
   void Add(absl::string_view key, absl::string_view value) {
     if (out_.size() > 1) out_ += ',';
-    absl::StrAppend(&out_, JsonString(key), ":", value);
+    absl::StrAppend(&out_, json::String(key), ":", value);
   }
   bool empty() const { return out_.size() == 1; }
   std::string Finish() const { return out_ + "}"; }
@@ -252,9 +186,9 @@ void AddChanged(const std::vector<JsonField>& before, const std::vector<JsonFiel
 std::string ExtraOrdersJson(const std::vector<ExtraOrder>& orders) {
   std::vector<std::string> items;
   for (const ExtraOrder& e : orders) {
-    items.push_back(absl::StrCat("{\"id\":", e.id, ",\"kind\":", JsonString(ExtraKindName(e.kind)),
-                                 ",\"order_date\":", JsonDay(e.order_date),
-                                 ",\"amount\":", e.amount, ",\"note\":", JsonString(e.note),
+    items.push_back(absl::StrCat("{\"id\":", e.id, ",\"kind\":", json::String(ExtraKindName(e.kind)),
+                                 ",\"order_date\":", json::Day(e.order_date),
+                                 ",\"amount\":", e.amount, ",\"note\":", json::String(e.note),
                                  "}"));
   }
   return absl::StrCat("[", absl::StrJoin(items, ","), "]");
@@ -301,10 +235,10 @@ std::string LinesJson(const std::vector<QuoteLine>& lines) {
   std::vector<std::string> items;
   for (const QuoteLine& l : lines) {
     items.push_back(absl::StrCat(
-        "{\"product_id\":", l.product_id, ",\"description\":", JsonString(l.description),
-        ",\"quantity_milli\":", l.quantity_milli, ",\"unit\":", JsonString(l.unit),
+        "{\"product_id\":", l.product_id, ",\"description\":", json::String(l.description),
+        ",\"quantity_milli\":", l.quantity_milli, ",\"unit\":", json::String(l.unit),
         ",\"unit_price\":", l.unit_price,
-        ",\"tax_category\":", JsonString(tax::CategoryName(l.tax_category)),
+        ",\"tax_category\":", json::String(tax::CategoryName(l.tax_category)),
         ",\"amount\":", l.amount, "}"));
   }
   return absl::StrCat("[", absl::StrJoin(items, ","), "]");
@@ -313,7 +247,7 @@ std::string LinesJson(const std::vector<QuoteLine>& lines) {
 std::string RateTotalsJson(const std::vector<tax::RateTotal>& totals) {
   std::vector<std::string> items;
   for (const tax::RateTotal& t : totals) {
-    items.push_back(absl::StrCat("{\"tax_category\":", JsonString(tax::CategoryName(t.category)),
+    items.push_back(absl::StrCat("{\"tax_category\":", json::String(tax::CategoryName(t.category)),
                                  ",\"taxable\":", t.taxable, ",\"tax\":", t.tax, "}"));
   }
   return absl::StrCat("[", absl::StrJoin(items, ","), "]");
@@ -333,7 +267,7 @@ std::vector<JsonField> Fields(const Quote& q) {
       Int("tax", q.totals.tax),
       Int("total", q.totals.total),
       Raw("win_probability", absl::StrCat(q.win_probability), false),
-      Raw("expected_order_month", JsonString(absl::FormatCivilTime(q.expected_order_month)),
+      Raw("expected_order_month", json::String(absl::FormatCivilTime(q.expected_order_month)),
           false),
       Enum("status", QuoteStatusName(q.status)),
       Str("note", q.note),
@@ -345,7 +279,7 @@ std::vector<JsonField> Fields(const Activity& a) {
       Int("id", a.id),
       Int("project_id", a.project_id),
       Enum("kind", ActivityKindName(a.kind)),
-      Raw("occur_time", JsonTime(a.occur_time), false),
+      Raw("occur_time", json::Time(a.occur_time), false),
       Str("summary", a.summary),
       Str("next_action", a.next_action),
       Str("recorded_by", a.recorded_by),
@@ -360,7 +294,7 @@ std::vector<JsonField> Fields(const Todo& t) {
       Day("due_date", t.due_date),
       Str("assignee", t.assignee),
       Bool("done", t.done),
-      Raw("done_time", t.done_time ? JsonTime(*t.done_time) : "null", !t.done_time),
+      Raw("done_time", t.done_time ? json::Time(*t.done_time) : "null", !t.done_time),
   };
 }
 
