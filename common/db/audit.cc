@@ -38,4 +38,19 @@ absl::Status WriteAudit(pqxx::work& tx, absl::string_view schema, const AuditRec
   }
 }
 
+absl::Status WriteAuditFor(pqxx::work& tx, absl::string_view schema, const WriteContext& ctx,
+                           absl::Time now, absl::string_view resource_type,
+                           std::string resource_id, std::string change_json) {
+  AuditRecord record;
+  record.actor = ctx.actor;
+  record.actor_role = ctx.actor_role;
+  record.method = ctx.method;
+  record.resource_type = std::string(resource_type);
+  record.resource_id = std::move(resource_id);
+  record.change_json = std::move(change_json);
+  record.request_id = ctx.request_id;
+  record.event_time = now;
+  return WriteAudit(tx, schema, record);
+}
+
 }  // namespace anken::db

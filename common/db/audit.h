@@ -10,6 +10,7 @@
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
 #include "common/db/pool.h"
+#include "common/db/write_context.h"
 
 namespace anken::db {
 
@@ -28,5 +29,11 @@ struct AuditRecord {
 // resource_id are empty or event_time is unset (the epoch) or infinite; change_json that is not valid JSON is
 // INTERNAL (the service built it, not the client). Nothing throws.
 absl::Status WriteAudit(pqxx::work& tx, absl::string_view schema, const AuditRecord& record);
+
+// The audit event of one write of the call described by `ctx`, at `now` (the call's instant,
+// the same for all of its writes).
+absl::Status WriteAuditFor(pqxx::work& tx, absl::string_view schema, const WriteContext& ctx,
+                           absl::Time now, absl::string_view resource_type,
+                           std::string resource_id, std::string change_json);
 
 }  // namespace anken::db

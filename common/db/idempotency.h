@@ -28,6 +28,7 @@
 #include "absl/time/time.h"
 #include "absl/types/optional.h"
 #include "common/db/pool.h"
+#include "common/db/write_context.h"
 #include "common/status/status_macros.h"
 #include "google/protobuf/message.h"
 
@@ -99,6 +100,24 @@ absl::StatusOr<Resp> Idempotent(Pool& pool, absl::Time deadline, absl::string_vi
         return response;
       },
       options);
+}
+
+// Runs `effect` (-> absl::StatusOr<std::string>, the response bytes) once per
+// ctx.request_id inside `tx`: a replay answers the stored bytes without running it. Without a
+// request_id the effect just runs. The stores' creates are written with it.
+template <typename Fn>
+absl::StatusOr<std::string> OncePerRequest(pqxx::work& tx, absl::string_view schema,
+                                           const WriteContext& ctx, Fn&& effect) {
+  if (!ctx.request_id.empty()) {
+    ASSIGN_OR_RETURN(absl::optional<std::string> stored,
+                     BeginIdempotent(tx, schema, ctx.method, ctx.request_id, ctx.request_hash));
+    if (stored.has_value()) return *std::move(stored);
+  }
+  ASSIGN_OR_RETURN(std::string bytes, effect());
+  if (!ctx.request_id.empty()) {
+    RETURN_IF_ERROR(FinishIdempotent(tx, schema, ctx.method, ctx.request_id, bytes));
+  }
+  return bytes;
 }
 
 }  // namespace anken::db

@@ -396,34 +396,13 @@ struct Write {
 
 absl::Status Audit(pqxx::work& tx, const Write& w, absl::string_view resource_type,
                    std::string resource_id, std::string change_json) {
-  db::AuditRecord record;
-  record.actor = w.ctx.actor;
-  record.actor_role = w.ctx.actor_role;
-  record.method = w.ctx.method;
-  record.resource_type = std::string(resource_type);
-  record.resource_id = std::move(resource_id);
-  record.change_json = std::move(change_json);
-  record.request_id = w.ctx.request_id;
-  record.event_time = w.now;
-  return db::WriteAudit(tx, kSchema, record);
+  return db::WriteAuditFor(tx, kSchema, w.ctx, w.now, resource_type, std::move(resource_id),
+                           std::move(change_json));
 }
 
-// Runs `effect` (-> StatusOr<std::string>, the response bytes) once per request_id: a replay
-// answers the stored bytes. Without a request_id the effect just runs.
 template <typename Fn>
-absl::StatusOr<std::string> OncePerRequest(pqxx::work& tx, const WriteContext& ctx,
-                                           Fn&& effect) {
-  if (!ctx.request_id.empty()) {
-    ASSIGN_OR_RETURN(
-        absl::optional<std::string> stored,
-        db::BeginIdempotent(tx, kSchema, ctx.method, ctx.request_id, ctx.request_hash));
-    if (stored.has_value()) return *std::move(stored);
-  }
-  ASSIGN_OR_RETURN(std::string bytes, effect());
-  if (!ctx.request_id.empty()) {
-    RETURN_IF_ERROR(db::FinishIdempotent(tx, kSchema, ctx.method, ctx.request_id, bytes));
-  }
-  return bytes;
+absl::StatusOr<std::string> OncePerRequest(pqxx::work& tx, const WriteContext& ctx, Fn&& effect) {
+  return db::OncePerRequest(tx, kSchema, ctx, std::forward<Fn>(effect));
 }
 
 // For creates that return the row: the response kept for a request_id is the new row's id,
