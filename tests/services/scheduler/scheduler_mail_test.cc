@@ -303,8 +303,17 @@ TEST_F(MailTest, RefusedRecipientsBecomeDeadLettersVisibleInListNotifications) {
   EXPECT_EQ(waiting.next_attempt_time().seconds(),
             absl::ToUnixSeconds(clock_.now() + absl::Minutes(1)));
   clock_.Advance(absl::Minutes(1));
-  ASSERT_TRUE(WaitUntil([&] { return ByKey("dead:451").attempts() == 2; }));
+  // The attempt count rises when a delivery is claimed, before the SMTP exchange: wait for the
+  // failure itself to be recorded (its next attempt scheduled after now) before moving time,
+  // or the retry would be scheduled from the moved clock.
+  ASSERT_TRUE(WaitUntil([&] {
+    auto n = ByKey("dead:451");
+    return n.attempts() == 2 &&
+           n.next_attempt_time().seconds() > absl::ToUnixSeconds(clock_.now());
+  }));
   EXPECT_EQ(ByKey("dead:451").state(), v1::NOTIFICATION_STATE_PENDING);
+  EXPECT_EQ(ByKey("dead:451").next_attempt_time().seconds(),
+            absl::ToUnixSeconds(clock_.now() + absl::Minutes(2)));
   clock_.Advance(absl::Minutes(2));
   ASSERT_TRUE(
       WaitUntil([&] { return ByKey("dead:451").state() == v1::NOTIFICATION_STATE_DEAD; }));
