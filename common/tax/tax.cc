@@ -174,4 +174,22 @@ absl::StatusOr<Rounding> ParseRounding(absl::string_view name) {
       "unknown rounding mode \"", name, "\"; expected FLOOR, HALF_UP or CEILING"));
 }
 
+int CategoryCode(Category category) {
+  switch (category) {
+    case Category::kStandard: return 1;
+    case Category::kReduced: return 2;
+    case Category::kExempt: return 3;
+  }
+  return 0;
+}
+
+absl::optional<Category> CategoryFromCode(int code) {
+  switch (code) {
+    case 1: return Category::kStandard;
+    case 2: return Category::kReduced;
+    case 3: return Category::kExempt;
+    default: return absl::nullopt;
+  }
+}
+
 }  // namespace anken::tax

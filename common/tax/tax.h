@@ -19,6 +19,7 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "absl/types/optional.h"
 #include "absl/strings/string_view.h"
 
 namespace anken::tax {
@@ -70,6 +71,10 @@ absl::StatusOr<std::vector<int64_t>> AllocateTax(const std::vector<Line>& entrie
 
 // "STANDARD", "REDUCED", "EXEMPT" (exact, upper case: the stored and wire spelling).
 absl::string_view CategoryName(Category category);
+// The numbering shared by the API (anken.common.v1.TaxCategory) and storage: 1 STANDARD,
+// 2 REDUCED, 3 EXEMPT. nullopt for any other code.
+int CategoryCode(Category category);
+absl::optional<Category> CategoryFromCode(int code);
 absl::StatusOr<Category> ParseCategory(absl::string_view name);
 
 // "FLOOR", "HALF_UP", "CEILING".

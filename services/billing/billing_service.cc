@@ -31,10 +31,11 @@ constexpr char kService[] = "/anken.billing.v1.BillingService/";
 std::string Method(absl::string_view name) { return absl::StrCat(kService, name); }
 grpc::Status Fail(const absl::Status& s) { return ToGrpcStatus(s); }
 
-bool ValidTax(int c) { return c >= 1 && c <= 3; }
-tax::Category ToTax(common::v1::TaxCategory c) { return static_cast<tax::Category>(c - 1); }
+// The API's and the tax library's categories share their numbering (tax::CategoryCode).
+bool ValidTax(int c) { return tax::CategoryFromCode(c).has_value(); }
+tax::Category ToTax(common::v1::TaxCategory c) { return *tax::CategoryFromCode(c); }
 common::v1::TaxCategory FromTax(tax::Category c) {
-  return static_cast<common::v1::TaxCategory>(static_cast<int>(c) + 1);
+  return static_cast<common::v1::TaxCategory>(tax::CategoryCode(c));
 }
 v1::RoundingMode FromRounding(tax::Rounding r) {
   return static_cast<v1::RoundingMode>(static_cast<int>(r) + 1);

@@ -52,23 +52,9 @@ absl::CivilMonth MonthFromField(const pqxx::field& f) { return absl::CivilMonth(
 Param NonEmpty(const std::string& value) { return value.empty() ? Param() : Param(value); }
 
 
-// Tax categories are stored as 1 STANDARD, 2 REDUCED, 3 EXEMPT (the API's numbering),
-// independent of the order of tax::Category's enumerators.
-int TaxCode(tax::Category c) {
-  switch (c) {
-    case tax::Category::kStandard: return 1;
-    case tax::Category::kReduced: return 2;
-    case tax::Category::kExempt: return 3;
-  }
-  return 0;  // breaks the CHECK: an unknown category is never stored
-}
-
+// An unknown code cannot be stored (the CHECK admits 1..3).
 tax::Category TaxFromCode(int code) {
-  switch (code) {
-    case 2: return tax::Category::kReduced;
-    case 3: return tax::Category::kExempt;
-    default: return tax::Category::kStandard;  // 1; the CHECK admits nothing else
-  }
+  return tax::CategoryFromCode(code).value_or(tax::Category::kStandard);
 }
 
 // Rounding modes are stored as 1 FLOOR, 2 HALF_UP, 3 CEILING (the API's numbering).
@@ -507,7 +493,7 @@ absl::optional<BillingEntry> InsertEntry(pqxx::work& tx, const BillingPlan& plan
   const Param period = NonEmpty(e.period);
   pqxx::result rows = tx.exec_params(sql::kInsertEntry, e.project_id, e.customer_id,
                                      DayText(e.billing_date), DayText(e.revenue_date), e.amount,
-                                     e.tax, TaxCode(e.tax_category), period.get(), e.description);
+                                     e.tax, tax::CategoryCode(e.tax_category), period.get(), e.description);
   if (rows.empty()) return absl::nullopt;
   e.id = rows[0][0].as<int64_t>();
   return e;
@@ -516,7 +502,7 @@ absl::optional<BillingEntry> InsertEntry(pqxx::work& tx, const BillingPlan& plan
 void WriteEntry(pqxx::work& tx, const BillingEntry& e) {
   const Param invoice_id = NonZero(e.invoice_id);
   tx.exec_params0(sql::kUpdateEntry, e.id, DayText(e.billing_date), DayText(e.revenue_date),
-                  e.amount, e.tax, TaxCode(e.tax_category), static_cast<int>(e.status),
+                  e.amount, e.tax, tax::CategoryCode(e.tax_category), static_cast<int>(e.status),
                   e.description, invoice_id.get(), e.version);
 }
 
@@ -633,7 +619,7 @@ absl::StatusOr<BillingPlan> PgBillingStore::SetPlan(const WriteContext& ctx,
           after.stamp = Stamp{w.now, ctx.actor, w.now, ctx.actor};
           pqxx::result inserted = tx.exec_params(
               sql::kInsertPlan, after.project_id, after.customer_id,
-              static_cast<int>(after.timing), TaxCode(after.tax_category), recurring.interval.get(),
+              static_cast<int>(after.timing), tax::CategoryCode(after.tax_category), recurring.interval.get(),
               recurring.split_revenue.get(), recurring.amount.get(), recurring.start_month.get(),
               recurring.end_month.get(), recurring.auto_renew.get(),
               recurring.renewal_unit_months.get(), after.version, TimeText(after.stamp.create_time),
@@ -654,7 +640,7 @@ absl::StatusOr<BillingPlan> PgBillingStore::SetPlan(const WriteContext& ctx,
           after.stamp.update_time = w.now;
           after.stamp.updated_by = ctx.actor;
           tx.exec_params0(sql::kUpdatePlan, after.project_id, after.customer_id,
-                          static_cast<int>(after.timing), TaxCode(after.tax_category),
+                          static_cast<int>(after.timing), tax::CategoryCode(after.tax_category),
                           recurring.interval.get(), recurring.split_revenue.get(),
                           recurring.amount.get(), recurring.start_month.get(),
                           recurring.end_month.get(), recurring.auto_renew.get(),
@@ -1068,10 +1054,10 @@ absl::StatusOr<std::string> PgBillingStore::IssueInvoice(const WriteContext& ctx
             const InvoiceLine& l = out.lines[k];
             tx.exec_params0(sql::kInsertInvoiceLine, out.id, static_cast<int>(k + 1), l.entry_id,
                             locked.at(l.entry_id).project_id, l.description, l.amount,
-                            TaxCode(l.tax_category), l.allocated_tax, DayText(l.revenue_date));
+                            tax::CategoryCode(l.tax_category), l.allocated_tax, DayText(l.revenue_date));
           }
           for (const tax::RateTotal& t : out.totals.per_rate) {
-            tx.exec_params0(sql::kInsertRateTotal, out.id, TaxCode(t.category), t.taxable, t.tax);
+            tx.exec_params0(sql::kInsertRateTotal, out.id, tax::CategoryCode(t.category), t.taxable, t.tax);
           }
           RETURN_IF_ERROR(Audit(tx, w, "invoice", InvoiceResource(out.id), CreationJson(out)));
 

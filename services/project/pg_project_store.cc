@@ -50,23 +50,9 @@ constexpr absl::string_view kSchema("project");  // == PgProjectStore::kSchema
 
 
 
-// Tax categories are stored as 1 STANDARD, 2 REDUCED, 3 EXEMPT (the migration's numbering),
-// independent of the order of tax::Category's enumerators.
-int TaxCode(tax::Category c) {
-  switch (c) {
-    case tax::Category::kStandard: return 1;
-    case tax::Category::kReduced: return 2;
-    case tax::Category::kExempt: return 3;
-  }
-  return 0;  // breaks the CHECK: an unknown category is never stored
-}
-
+// An unknown code cannot be stored (the CHECK admits 1..3).
 tax::Category TaxFromCode(int code) {
-  switch (code) {
-    case 2: return tax::Category::kReduced;
-    case 3: return tax::Category::kExempt;
-    default: return tax::Category::kStandard;  // 1; the CHECK admits nothing else
-  }
+  return tax::CategoryFromCode(code).value_or(tax::Category::kStandard);
 }
 
 absl::string_view OrderStatusName(OrderStatus s) {
@@ -727,10 +713,10 @@ void InsertQuoteParts(pqxx::work& tx, const Quote& q) {
     const Param product_id = NonZero(l.product_id);
     tx.exec_params0(sql::kInsertQuoteLine, q.id, static_cast<int>(i), product_id.get(),
                     l.description, l.quantity_milli, l.unit, l.unit_price,
-                    TaxCode(l.tax_category), l.amount);
+                    tax::CategoryCode(l.tax_category), l.amount);
   }
   for (const tax::RateTotal& t : q.totals.per_rate) {
-    tx.exec_params0(sql::kInsertQuoteRateTotal, q.id, TaxCode(t.category), t.taxable, t.tax);
+    tx.exec_params0(sql::kInsertQuoteRateTotal, q.id, tax::CategoryCode(t.category), t.taxable, t.tax);
   }
 }
 
@@ -961,7 +947,7 @@ absl::StatusOr<Product> PgProjectStore::CreateProduct(const WriteContext& ctx,
             [&]() -> absl::StatusOr<Product> {
               Product p = product;
               pqxx::result rows = tx.exec_params(sql::kInsertProduct, p.code, p.name, p.unit,
-                                                 p.unit_price, TaxCode(p.tax_category),
+                                                 p.unit_price, tax::CategoryCode(p.tax_category),
                                                  p.active, TimeText(w.now), ctx.actor);
               if (rows.empty()) {
                 return WithReason(absl::AlreadyExistsError(absl::StrCat(

@@ -398,3 +398,23 @@ TEST(Names, RoundTripAndRejectUnknown) {
 
 }  // namespace
 }  // namespace anken::tax
+
+namespace anken::tax {
+namespace {
+
+// 1 STANDARD, 2 REDUCED, 3 EXEMPT: the numbering of anken.common.v1.TaxCategory and of the
+// stores' columns.
+TEST(CategoryCodeTest, RoundTripsAndRefusesOtherCodes) {
+  EXPECT_EQ(CategoryCode(Category::kStandard), 1);
+  EXPECT_EQ(CategoryCode(Category::kReduced), 2);
+  EXPECT_EQ(CategoryCode(Category::kExempt), 3);
+  for (Category c : {Category::kStandard, Category::kReduced, Category::kExempt}) {
+    EXPECT_EQ(CategoryFromCode(CategoryCode(c)), c);
+  }
+  EXPECT_FALSE(CategoryFromCode(0).has_value());
+  EXPECT_FALSE(CategoryFromCode(4).has_value());
+  EXPECT_FALSE(CategoryFromCode(-1).has_value());
+}
+
+}  // namespace
+}  // namespace anken::tax
