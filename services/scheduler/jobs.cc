@@ -134,7 +134,7 @@ class BillingAlertsAction final : public JobAction {
     absl::StatusOr<std::vector<OverdueInvoice>> overdue =
         billing_->OverdueInvoices(today, ctx.deadline);
     if (overdue.status().code() == absl::StatusCode::kUnimplemented) {
-      summary.push_back("overdue invoices: not offered by billing yet");
+      summary.push_back("overdue invoices: not offered by this billing release");
     } else if (!overdue.ok()) {
       return overdue.status();
     } else if (!overdue->empty()) {
@@ -164,7 +164,7 @@ class BillingAlertsAction final : public JobAction {
     absl::StatusOr<std::vector<MissedBilling>> missed =
         billing_->MissedBillings(today, ctx.deadline);
     if (missed.status().code() == absl::StatusCode::kUnimplemented) {
-      summary.push_back("missed billing: not offered by billing yet");
+      summary.push_back("missed billing: not offered by this billing release");
     } else if (!missed.ok()) {
       return missed.status();
     } else if (!missed->empty()) {

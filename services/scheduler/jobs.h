@@ -104,11 +104,11 @@ class BillingPeer {
   virtual absl::StatusOr<std::string> RunRenewals(absl::CivilDay as_of,
                                                   const std::string& request_id,
                                                   absl::Time deadline) = 0;
-  // Invoices past their payment date and not paid, as of `as_of`. UNIMPLEMENTED until billing
-  // offers it.
+  // Invoices past their payment date and not paid, as of `as_of` (UNIMPLEMENTED from a billing
+  // release older than the receivables RPCs: the job then says so and goes on).
   virtual absl::StatusOr<std::vector<OverdueInvoice>> OverdueInvoices(absl::CivilDay as_of,
                                                                       absl::Time deadline) = 0;
-  // Missed billing (DESIGN.md), as of `as_of`. UNIMPLEMENTED until billing offers it.
+  // Missed billing (DESIGN.md), as of `as_of` (UNIMPLEMENTED from an older billing, as above).
   virtual absl::StatusOr<std::vector<MissedBilling>> MissedBillings(absl::CivilDay as_of,
                                                                     absl::Time deadline) = 0;
 };

@@ -78,14 +78,68 @@ absl::StatusOr<std::string> GrpcBillingPeer::RunRenewals(absl::CivilDay as_of,
                       entries, " entries created, ", resp.failures_size(), " failures");
 }
 
-absl::StatusOr<std::vector<OverdueInvoice>> GrpcBillingPeer::OverdueInvoices(absl::CivilDay,
-                                                                             absl::Time) {
-  return absl::UnimplementedError("billing does not offer overdue invoices yet");
+// One read call of the billing service with the run's deadline, trace and service identity.
+template <typename Request, typename Response, typename Method>
+absl::Status GrpcBillingPeer::Read(Method method, const Request& req, Response* resp,
+                                   absl::Time deadline) {
+  grpc::ClientContext ctx;
+  if (deadline != absl::InfiniteFuture()) ctx.set_deadline(absl::ToChronoTime(deadline));
+  if (absl::Status s = auth_.Apply(&ctx); !s.ok()) return s;
+  ctx.AddMetadata(server::kTraceParentHeader, server::ChildTraceParent(server::NewTrace()));
+  grpc::Status status;
+  {
+    Tracked tracked(calls_, &ctx);
+    status = (stub_.get()->*method)(&ctx, req, resp);
+  }
+  return status.ok() ? absl::OkStatus() : FromGrpcStatus(status);
 }
 
-absl::StatusOr<std::vector<MissedBilling>> GrpcBillingPeer::MissedBillings(absl::CivilDay,
-                                                                           absl::Time) {
-  return absl::UnimplementedError("billing does not offer missed billing yet");
+absl::StatusOr<std::vector<OverdueInvoice>> GrpcBillingPeer::OverdueInvoices(absl::CivilDay as_of,
+                                                                             absl::Time deadline) {
+  std::vector<OverdueInvoice> out;
+  billing::v1::ListOverdueInvoicesRequest req;
+  api::ToDate(as_of, req.mutable_as_of());
+  req.set_page_size(1000);
+  do {
+    billing::v1::ListOverdueInvoicesResponse resp;
+    if (absl::Status s = Read(&billing::v1::BillingService::Stub::ListOverdueInvoices, req, &resp,
+                              deadline);
+        !s.ok()) {
+      return s;
+    }
+    for (const billing::v1::OverdueInvoice& i : resp.invoices()) {
+      absl::StatusOr<absl::CivilDay> due = api::FromDate(i.due_date(), "due_date");
+      if (!due.ok()) return due.status();
+      out.push_back(OverdueInvoice{i.number(), i.recipient_name(), *due, i.balance()});
+    }
+    req.set_page_token(resp.next_page_token());
+  } while (!req.page_token().empty());
+  return out;
+}
+
+absl::StatusOr<std::vector<MissedBilling>> GrpcBillingPeer::MissedBillings(absl::CivilDay as_of,
+                                                                           absl::Time deadline) {
+  billing::v1::ListMissedBillingRequest req;
+  api::ToDate(as_of, req.mutable_as_of());
+  billing::v1::ListMissedBillingResponse resp;
+  if (absl::Status s =
+          Read(&billing::v1::BillingService::Stub::ListMissedBilling, req, &resp, deadline);
+      !s.ok()) {
+    return s;
+  }
+  std::vector<MissedBilling> out;
+  for (const billing::v1::MissedBilling& m : resp.items()) {
+    std::string project = absl::StrCat("案件", m.project_number());
+    std::string description = m.reason();
+    if (api::IsDateSet(m.billing_date())) {
+      absl::StatusOr<absl::CivilDay> day = api::FromDate(m.billing_date(), "billing_date");
+      if (!day.ok()) return day.status();
+      absl::StrAppend(&description, "（請求日 ", absl::FormatCivilTime(*day), "、",
+                      FormatYen(m.amount()), "）");
+    }
+    out.push_back(MissedBilling{std::move(project), std::move(description)});
+  }
+  return out;
 }
 
 absl::StatusOr<std::string> NotConfiguredBillingPeer::RunRenewals(absl::CivilDay,

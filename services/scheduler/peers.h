@@ -1,6 +1,6 @@
 #pragma once
-// The scheduler's peers over gRPC (jobs.h interfaces): billing (RunRenewals; the overdue and
-// missed-billing RPCs do not exist yet and answer UNIMPLEMENTED) and the report service (its
+// The scheduler's peers over gRPC (jobs.h interfaces): billing (RunRenewals,
+// ListOverdueInvoices, ListMissedBilling) and the report service (its
 // contract does not exist yet: NotConfiguredReportPeer). A peer whose address is not set is
 // "not configured" and its jobs are disabled.
 //
@@ -53,6 +53,9 @@ class GrpcBillingPeer final : public BillingPeer {
                                                             absl::Time deadline) override;
 
  private:
+  template <typename Request, typename Response, typename Method>
+  absl::Status Read(Method method, const Request& req, Response* resp, absl::Time deadline);
+
   std::unique_ptr<billing::v1::BillingService::Stub> stub_;
   const server::PeerAuth& auth_;
   CallGroup& calls_;

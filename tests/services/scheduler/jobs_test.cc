@@ -219,7 +219,7 @@ TEST(BillingAlerts, NothingToReportWhileBillingLacksTheRpcs) {
       action->Run(Context("billing_alerts", absl::CivilMinute(2026, 12, 7, 9, 0)));
   ASSERT_TRUE(out.ok()) << out.status();
   EXPECT_TRUE(outbox.order.empty());
-  EXPECT_TRUE(absl::StrContains(*out, "not offered by billing yet"));
+  EXPECT_TRUE(absl::StrContains(*out, "not offered by this billing release"));
 }
 
 TEST(BillingAlerts, OverdueAndMissedGoToAccounting) {
