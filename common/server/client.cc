@@ -6,6 +6,7 @@
 #include "absl/strings/str_cat.h"
 
 #include "common/server/call_log_interceptor.h"
+#include "common/status/errors.h"
 #include "common/server/trace.h"
 #include "grpcpp/create_channel.h"
 #include "grpcpp/security/credentials.h"
@@ -62,6 +63,22 @@ void PropagateCall(const grpc::ServerContextBase& in, grpc::ClientContext* out,
   auto rid = md.find(kRequestIdHeader);
   if (rid != md.end()) {
     out->AddMetadata(kRequestIdHeader, std::string(rid->second.data(), rid->second.size()));
+  }
+}
+
+absl::Status PeerStatus(const grpc::Status& status, absl::string_view peer,
+                        absl::string_view reason) {
+  absl::Status ours = FromGrpcStatus(status);
+  switch (ours.code()) {
+    case absl::StatusCode::kNotFound:
+    case absl::StatusCode::kInvalidArgument:
+    case absl::StatusCode::kDeadlineExceeded:
+      return ours;
+    default:
+      return WithReason(absl::UnavailableError(absl::StrCat("the ", peer,
+                                                            " service is unavailable (",
+                                                            status.error_message(), ")")),
+                        reason);
   }
 }
 

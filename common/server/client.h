@@ -7,6 +7,8 @@
 #include <memory>
 #include <string>
 
+#include "absl/status/status.h"
+#include "absl/strings/string_view.h"
 #include "absl/time/time.h"
 #include "grpcpp/channel.h"
 #include "grpcpp/client_context.h"
@@ -30,5 +32,12 @@ std::shared_ptr<grpc::Channel> MakePeerChannel(const std::string& target,
 // continues with a child `traceparent`, and `x-request-id` is passed on.
 void PropagateCall(const grpc::ServerContextBase& in, grpc::ClientContext* out,
                    absl::Duration fallback_timeout = absl::Seconds(10));
+
+// A peer's answer as our status: its client errors (NOT_FOUND, INVALID_ARGUMENT) and
+// DEADLINE_EXCEEDED pass through; anything else means the peer is not usable now, which is
+// UNAVAILABLE ("the <peer> service is unavailable (...)", ErrorInfo `reason`) for our caller,
+// never INTERNAL: the caller may retry later.
+absl::Status PeerStatus(const grpc::Status& status, absl::string_view peer,
+                        absl::string_view reason = "PEER_UNAVAILABLE");
 
 }  // namespace anken::server

@@ -44,6 +44,11 @@ struct PlannedEntry {
   std::string description;
 };
 
+// PLAN: from the case's plan. COMMISSION: a partner commission (customer_id is the partner,
+// project_id the referred case, which need not have a plan), or an adjustment of one (the
+// amount may then be negative). Plan logic (regeneration, renewal) touches PLAN entries only.
+enum class EntryKind { kPlan = 1, kCommission = 2 };
+
 struct BillingEntry {
   int64_t id = 0;
   int64_t project_id = 0;
@@ -58,6 +63,8 @@ struct BillingEntry {
   std::string description;
   int64_t invoice_id = 0;
   int64_t version = 0;
+  EntryKind kind = EntryKind::kPlan;
+  int64_t commission_charge_id = 0;  // COMMISSION entries: their charge
 };
 
 struct BillingPlan {
@@ -96,8 +103,17 @@ struct Invoice {
   InvoiceStatus status = InvoiceStatus::kIssued;
   std::string cancel_reason;
   absl::optional<absl::Time> cancel_time;
+  // Collecting it (payments, 回収不能): balance = total − paid − written off, 0 when cancelled.
+  int64_t paid_amount = 0;  // cash allocated plus bank fees booked
+  int64_t written_off_amount = 0;
+  std::string write_off_reason;
+  absl::optional<absl::Time> write_off_time;
   int64_t version = 0;
   Stamp stamp;
+
+  int64_t Balance() const {
+    return status == InvoiceStatus::kIssued ? totals.total - paid_amount - written_off_amount : 0;
+  }
 };
 
 struct RenewalFailure {

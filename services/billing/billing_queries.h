@@ -29,13 +29,15 @@ namespace anken::billing::sql {
   "e.id, e.project_id, e.customer_id, " ANKEN_DAYS("e.billing_date") " AS billing_days, "     \
   ANKEN_DAYS("e.revenue_date") " AS revenue_days, e.amount, e.tax, e.tax_category, e.status, " \
   "coalesce(e.period, '') AS period, e.description, coalesce(e.invoice_id, 0) AS invoice_id, " \
-  "e.version"
+  "e.version, e.kind, coalesce(e.commission_charge_id, 0) AS commission_charge_id"
 
 #define ANKEN_INVOICE_COLUMNS                                                                 \
   "i.id, i.number, i.customer_id, i.recipient_name, i.issuer_name, "                          \
   "i.issuer_registration_number, " ANKEN_DAYS("i.issue_date") " AS issue_days, "              \
   ANKEN_DAYS("i.due_date") " AS due_days, i.subtotal, i.tax, i.total, i.rounding, i.status, " \
-  "i.cancel_reason, " ANKEN_MICROS("i.cancel_time") " AS cancel_us, i.version, "              \
+  "i.cancel_reason, " ANKEN_MICROS("i.cancel_time") " AS cancel_us, i.paid_amount, "         \
+  "i.written_off_amount, i.write_off_reason, " ANKEN_MICROS("i.write_off_time")                \
+  " AS write_off_us, i.version, "                                                             \
   ANKEN_MICROS("i.create_time") " AS create_us, i.created_by, "                               \
   ANKEN_MICROS("i.update_time") " AS update_us, i.updated_by"
 
@@ -104,23 +106,43 @@ inline constexpr char kGetEntry[] =
 inline constexpr char kGetEntryForUpdate[] =
     "SELECT " ANKEN_ENTRY_COLUMNS " FROM billing.entries e WHERE e.id = $1 FOR UPDATE";
 
-// $1 project_id. The plan's entries by billing date, then id.
+// $1 project_id. The plan's entries by billing date, then id. Only PLAN entries (kind 1):
+// the commission entries of a referred case bill its partner and are no part of its plan.
 inline constexpr char kPlanEntries[] =
     "SELECT " ANKEN_ENTRY_COLUMNS
-    " FROM billing.entries e WHERE e.project_id = $1 ORDER BY e.billing_date, e.id";
+    " FROM billing.entries e WHERE e.project_id = $1 AND e.kind = 1"
+    " ORDER BY e.billing_date, e.id";
 
-// $1 project_id. A re-plan drops the entries that are still UNBILLED; the others stay.
+// $1 project ids as a bigint[] literal. Their plans, by project id (missed billing).
+inline constexpr char kPlansOfCases[] =
+    "SELECT " ANKEN_PLAN_COLUMNS
+    " FROM billing.plans p WHERE p.project_id = ANY($1::bigint[]) ORDER BY p.project_id";
+
+// $1 project ids as a bigint[] literal. Their PLAN entries by project, billing date, id.
+inline constexpr char kPlanEntriesOfCases[] =
+    "SELECT " ANKEN_ENTRY_COLUMNS
+    " FROM billing.entries e WHERE e.project_id = ANY($1::bigint[]) AND e.kind = 1"
+    " ORDER BY e.project_id, e.billing_date, e.id";
+
+// $1 commission_charge_id. The charge's entries (the first, then adjustments), oldest first.
+inline constexpr char kChargeEntries[] =
+    "SELECT " ANKEN_ENTRY_COLUMNS
+    " FROM billing.entries e WHERE e.commission_charge_id = $1 ORDER BY e.id";
+
+// $1 project_id. A re-plan drops the PLAN entries that are still UNBILLED; the others (and
+// every commission entry of the case) stay.
 inline constexpr char kDeleteUnbilledEntries[] =
-    "DELETE FROM billing.entries WHERE project_id = $1 AND status = 1 RETURNING id";
+    "DELETE FROM billing.entries WHERE project_id = $1 AND kind = 1 AND status = 1 RETURNING id";
 
 // $1 project_id, $2 customer_id, $3 billing_date, $4 revenue_date, $5 amount, $6 tax,
 // $7 tax_category, $8 period (NULL: none), $9 description. New entries are UNBILLED at
-// version 1. No row comes back when the plan already has an entry of that period (a second or
-// concurrent generation or renewal).
+// version 1, of kind PLAN. No row comes back when the plan already has an entry of that period
+// (a second or concurrent generation or renewal); commission entries have no period, so they
+// never conflict.
 inline constexpr char kInsertEntry[] = R"sql(INSERT INTO billing.entries (
   project_id, customer_id, billing_date, revenue_date, amount, tax, tax_category, status,
-  period, description, version)
-VALUES ($1, $2, $3::date, $4::date, $5, $6, $7, 1, $8, $9, 1)
+  period, description, version, kind)
+VALUES ($1, $2, $3::date, $4::date, $5, $6, $7, 1, $8, $9, 1, 1)
 ON CONFLICT (project_id, period) DO NOTHING
 RETURNING id)sql";
 
@@ -168,9 +190,10 @@ inline constexpr char kLockInvoiceEntries[] =
     "SELECT " ANKEN_ENTRY_COLUMNS
     " FROM billing.entries e WHERE e.invoice_id = $1 ORDER BY e.id FOR UPDATE";
 
-// $1 project_id, $2 ids as a bigint[] literal: those that are entries of the plan.
+// $1 project_id, $2 ids as a bigint[] literal: those that are (PLAN) entries of the plan.
 inline constexpr char kEntriesOfPlan[] =
-    "SELECT e.id FROM billing.entries e WHERE e.project_id = $1 AND e.id = ANY($2::bigint[])";
+    "SELECT e.id FROM billing.entries e"
+    " WHERE e.project_id = $1 AND e.kind = 1 AND e.id = ANY($2::bigint[])";
 
 // $1 first day of the first month, $2 first day of the month after the last. Per revenue
 // month (as days since the epoch) and tax category; invoiced = BILLED, PAID, UNCOLLECTIBLE.

@@ -68,6 +68,8 @@ v1::BillingEntry ToProto(const BillingEntry& e) {
   out.set_description(e.description);
   out.set_invoice_id(e.invoice_id);
   out.set_etag(api::FormatEtag(e.version));
+  out.set_kind(static_cast<v1::EntryKind>(e.kind));
+  out.set_commission_charge_id(e.commission_charge_id);
   return out;
 }
 
@@ -178,6 +180,19 @@ v1::Invoice ToProto(const Invoice& inv) {
   out.set_status(static_cast<v1::InvoiceStatus>(inv.status));
   out.set_cancel_reason(inv.cancel_reason);
   if (inv.cancel_time.has_value()) api::ToTimestamp(*inv.cancel_time, out.mutable_cancel_time());
+  if (inv.status == InvoiceStatus::kIssued) {
+    out.set_payment_status(inv.written_off_amount > 0 ? v1::INVOICE_PAYMENT_STATUS_WRITTEN_OFF
+                           : inv.Balance() == 0       ? v1::INVOICE_PAYMENT_STATUS_PAID
+                           : inv.paid_amount > 0      ? v1::INVOICE_PAYMENT_STATUS_PARTIALLY_PAID
+                                                      : v1::INVOICE_PAYMENT_STATUS_UNPAID);
+  }
+  out.set_paid_amount(inv.paid_amount);
+  out.set_written_off_amount(inv.written_off_amount);
+  out.set_balance(inv.Balance());
+  out.set_write_off_reason(inv.write_off_reason);
+  if (inv.write_off_time.has_value()) {
+    api::ToTimestamp(*inv.write_off_time, out.mutable_write_off_time());
+  }
   out.set_etag(api::FormatEtag(inv.version));
   server::StampToProto(inv.stamp, out.mutable_audit());
   return out;
@@ -211,6 +226,8 @@ absl::optional<int64_t> ExpectedVersion(const std::string& etag) {
 
 }  // namespace
 
+v1::Invoice BillingServiceImpl::InvoiceToProto(const Invoice& invoice) { return ToProto(invoice); }
+
 auth::MethodRoles BillingServiceImpl::Roles() {
   auth::MethodRoles r;
   const std::initializer_list<Role> plan = {Role::kAdmin, Role::kStaff, Role::kAccounting};
@@ -228,7 +245,14 @@ auth::MethodRoles BillingServiceImpl::Roles() {
   r.Allow(Method("RunRenewals"), {Role::kAdmin, Role::kService});
   r.Allow(Method("IssueInvoice"), {Role::kAdmin, Role::kAccounting});
   r.Allow(Method("CancelInvoice"), {Role::kAdmin, Role::kAccounting});
+  r.Allow(Method("GetInvoicePdf"), {Role::kAdmin, Role::kStaff, Role::kAccounting});
+  AllowPaymentMethods(r);
+  AddCommissionRoles(r);
   return r;
+}
+
+v1::BillingEntry BillingServiceImpl::EntryToProto(const BillingEntry& entry) {
+  return ToProto(entry);
 }
 
 WriteContext BillingServiceImpl::Write(const grpc::ServerContext& ctx,
@@ -363,6 +387,13 @@ grpc::Status BillingServiceImpl::UpdateBillingEntry(grpc::ServerContext* ctx,
           return WithReason(absl::FailedPreconditionError(
                                 "an invoiced entry cannot be edited; cancel the invoice first"),
                             "ENTRY_FROZEN");
+        }
+        if (paths.count("amount") && row.kind == EntryKind::kCommission) {
+          return WithReason(
+              absl::FailedPreconditionError(
+                  "a commission's amount comes from its charge; a corrected construction amount "
+                  "(CreateCommissionCharge) adds an adjusting entry"),
+              "AMOUNT_FROM_COMMISSION");
         }
         if (paths.count("amount") && timing == Timing::kRecurring) {
           return WithReason(absl::FailedPreconditionError(
@@ -668,6 +699,15 @@ grpc::Status BillingServiceImpl::IssueInvoice(grpc::ServerContext* ctx,
     versions.push_back(e.version);
   }
   if (absl::Status s = PriceInvoice(inv); !s.ok()) return Fail(s);
+  // Commission adjustments may be negative: alone (or outweighing the rest) they make no
+  // invoice; they wait for the partner's next charge.
+  if (inv.totals.total <= 0) {
+    return Fail(WithReason(
+        absl::FailedPreconditionError(absl::StrCat(
+            "the invoice total would be ", inv.totals.total,
+            " yen; an invoice must total more than 0 (negative adjustments need other entries)")),
+        "INVOICE_TOTAL_NOT_POSITIVE"));
+  }
   if (absl::Status s = CheckQualifiedInvoice(inv); !s.ok()) return Fail(s);
   return server::ReplyFromBytes(store_.IssueInvoice(write, inv, versions,
                                        [](const Invoice& x) { return ToProto(x).SerializeAsString(); }),

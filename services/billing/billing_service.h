@@ -21,6 +21,12 @@ struct BillingServiceOptions {
   // ANKEN_ISSUER_NAME / ANKEN_ISSUER_REGISTRATION_NUMBER: the qualified-invoice issuer.
   std::string issuer_name;
   std::string issuer_registration_number;
+  // ANKEN_ISSUER_ADDRESS / ANKEN_ISSUER_BANK_ACCOUNT: printed on invoice PDFs when set.
+  std::string issuer_address;
+  std::string issuer_bank_account;
+  // ANKEN_BANK_FEE_TOLERANCE: the largest shortfall (yen) of a payment that reconciliation
+  // books as the bank's transfer fee (振込手数料) instead of leaving it open.
+  int64_t bank_fee_tolerance = 880;
 };
 
 class BillingServiceImpl final : public v1::BillingService::Service {
@@ -65,6 +71,45 @@ class BillingServiceImpl final : public v1::BillingService::Service {
                                    v1::InvoiceIssueRequest*) override;
   grpc::Status ListAuditEvents(grpc::ServerContext*, const v1::ListAuditEventsRequest*,
                                v1::ListAuditEventsResponse*) override;
+
+  // ---- documents: defined in invoice_pdf_service.cc ----
+  grpc::Status GetInvoicePdf(grpc::ServerContext*, const v1::GetInvoicePdfRequest*,
+                             v1::GetInvoicePdfResponse*) override;
+
+  // ---- payments, reconciliation and receivables: defined in payment_service.cc ----
+  grpc::Status RecordPayment(grpc::ServerContext*, const v1::RecordPaymentRequest*,
+                             v1::Payment*) override;
+  grpc::Status ImportBankStatement(grpc::ServerContext*, const v1::ImportBankStatementRequest*,
+                                   v1::ImportBankStatementResponse*) override;
+  grpc::Status ListPayments(grpc::ServerContext*, const v1::ListPaymentsRequest*,
+                            v1::ListPaymentsResponse*) override;
+  grpc::Status AllocatePayment(grpc::ServerContext*, const v1::AllocatePaymentRequest*,
+                               v1::Payment*) override;
+  grpc::Status UnallocatePayment(grpc::ServerContext*, const v1::UnallocatePaymentRequest*,
+                                 v1::Payment*) override;
+  grpc::Status ListOverdueInvoices(grpc::ServerContext*, const v1::ListOverdueInvoicesRequest*,
+                                   v1::ListOverdueInvoicesResponse*) override;
+  grpc::Status GetAgingSummary(grpc::ServerContext*, const v1::GetAgingSummaryRequest*,
+                               v1::AgingSummary*) override;
+  grpc::Status WriteOffInvoice(grpc::ServerContext*, const v1::WriteOffInvoiceRequest*,
+                               v1::Invoice*) override;
+  // PAYMENTS-SECTION: more declarations go here.
+  // The role table rows of the methods above; Roles() adds them.
+  static void AllowPaymentMethods(auth::MethodRoles& roles);
+  // An invoice as the API shows it (billing_service.cc), for WriteOffInvoice.
+  static v1::Invoice InvoiceToProto(const Invoice& invoice);
+
+  // ---- missed billing and partner commissions: defined in commission_service.cc ----
+  grpc::Status ListMissedBilling(grpc::ServerContext*, const v1::ListMissedBillingRequest*,
+                                 v1::ListMissedBillingResponse*) override;
+  grpc::Status CreateCommissionCharge(grpc::ServerContext*,
+                                      const v1::CreateCommissionChargeRequest*,
+                                      v1::CommissionCharge*) override;
+  // COMMISSIONS-SECTION: more declarations go here.
+  // Adds the roles of the two methods above to Roles()' table.
+  static void AddCommissionRoles(auth::MethodRoles& roles);
+  // The API form of an entry (billing_service.cc's conversion), for the charge's entries.
+  static v1::BillingEntry EntryToProto(const BillingEntry& entry);
 
  private:
   WriteContext Write(const grpc::ServerContext& ctx, const auth::Principal& caller,

@@ -50,6 +50,9 @@ int main(int argc, char** argv) {
                                                : anken::tax::Rounding::kFloor;
     options.issuer_name = r.RequiredString("ANKEN_ISSUER_NAME");
     options.issuer_registration_number = r.RequiredString("ANKEN_ISSUER_REGISTRATION_NUMBER");
+    options.issuer_address = r.String("ANKEN_ISSUER_ADDRESS", "");
+    options.issuer_bank_account = r.String("ANKEN_ISSUER_BANK_ACCOUNT", "");
+    options.bank_fee_tolerance = r.Int("ANKEN_BANK_FEE_TOLERANCE", 880, 0, 100000);
     if (!options.issuer_registration_number.empty() &&
         !anken::jp::IsValidInvoiceRegistrationNumber(options.issuer_registration_number)) {
       r.Fail("ANKEN_ISSUER_REGISTRATION_NUMBER",

@@ -7,20 +7,15 @@
 namespace anken::billing {
 namespace {
 
-// A peer's answer as our status: its own client errors pass through; anything else means the
-// peer is not usable now, which is UNAVAILABLE for our caller, never INTERNAL.
-absl::Status PeerStatus(const grpc::Status& s, absl::string_view peer) {
-  absl::Status status = FromGrpcStatus(s);
-  switch (status.code()) {
-    case absl::StatusCode::kNotFound:
-    case absl::StatusCode::kInvalidArgument:
-    case absl::StatusCode::kDeadlineExceeded:
-      return status;
-    default:
-      return WithReason(absl::UnavailableError(absl::StrCat("the ", peer, " service is unavailable (",
-                                                            s.error_message(), ")")),
-                        "PEER_UNAVAILABLE");
-  }
+CaseInfo CaseFromProto(const project::v1::Project& p) {
+  CaseInfo c;
+  c.id = p.id();
+  c.number = p.number();
+  c.name = p.name();
+  c.customer_id = p.customer_id();
+  c.won = p.order_status() == project::v1::ORDER_STATUS_WON;
+  if (p.has_referral()) c.referral_partner_id = p.referral().partner_id();
+  return c;
 }
 
 }  // namespace
@@ -42,22 +37,33 @@ absl::StatusOr<std::vector<CaseInfo>> GrpcPeers::Cases(const std::vector<int64_t
     for (size_t i = start; i < ids.size() && i < start + 1000; ++i) req.add_ids(ids[i]);
     project::v1::BatchGetProjectsResponse resp;
     grpc::Status s = projects_->BatchGetProjects(&ctx, req, &resp);
-    if (!s.ok()) return PeerStatus(s, "project");
-    for (const auto& p : resp.projects()) {
-      CaseInfo c;
-      c.id = p.id();
-      c.number = p.number();
-      c.name = p.name();
-      c.customer_id = p.customer_id();
-      c.won = p.order_status() == project::v1::ORDER_STATUS_WON;
-      out.push_back(std::move(c));
-    }
+    if (!s.ok()) return server::PeerStatus(s, "project");
+    for (const auto& p : resp.projects()) out.push_back(CaseFromProto(p));
   }
   return out;
 }
 
-absl::StatusOr<CustomerInfo> GrpcPeers::Customer(int64_t id,
-                                                 const grpc::ServerContextBase& incoming) {
+absl::StatusOr<std::vector<CaseInfo>> GrpcPeers::WonCases(
+    const grpc::ServerContextBase& incoming) {
+  std::vector<CaseInfo> out;
+  project::v1::ListProjectsRequest req;
+  req.set_page_size(1000);
+  req.add_order_statuses(project::v1::ORDER_STATUS_WON);
+  do {
+    grpc::ClientContext ctx;
+    server::PropagateCall(incoming, &ctx);
+    if (absl::Status s = auth_.Apply(&ctx); !s.ok()) return s;
+    project::v1::ListProjectsResponse resp;
+    grpc::Status s = projects_->ListProjects(&ctx, req, &resp);
+    if (!s.ok()) return server::PeerStatus(s, "project");
+    for (const auto& p : resp.projects()) out.push_back(CaseFromProto(p));
+    req.set_page_token(resp.next_page_token());
+  } while (!req.page_token().empty());
+  return out;
+}
+
+absl::StatusOr<customer::v1::Customer> GrpcPeers::GetCustomer(
+    int64_t id, const grpc::ServerContextBase& incoming) {
   grpc::ClientContext ctx;
   server::PropagateCall(incoming, &ctx);
   if (absl::Status s = auth_.Apply(&ctx); !s.ok()) return s;
@@ -65,7 +71,51 @@ absl::StatusOr<CustomerInfo> GrpcPeers::Customer(int64_t id,
   req.set_id(id);
   customer::v1::Customer resp;
   grpc::Status s = customers_->GetCustomer(&ctx, req, &resp);
-  if (!s.ok()) return PeerStatus(s, "customer");
+  if (!s.ok()) return server::PeerStatus(s, "customer");
+  return resp;
+}
+
+absl::StatusOr<PartnerInfo> GrpcPeers::Partner(int64_t id,
+                                               const grpc::ServerContextBase& incoming) {
+  absl::StatusOr<customer::v1::Customer> resp = GetCustomer(id, incoming);
+  if (!resp.ok()) return resp.status();
+  PartnerInfo p;
+  p.id = resp->id();
+  p.name = resp->name();
+  p.is_partner = resp->is_partner();
+  if (p.is_partner) p.commission_rate_bp = resp->partner().commission_rate_bp();
+  return p;
+}
+
+absl::StatusOr<std::vector<CustomerName>> GrpcPeers::CustomerNames(
+    const grpc::ServerContextBase& incoming) {
+  std::vector<CustomerName> out;
+  customer::v1::ListCustomersRequest req;
+  req.set_page_size(1000);
+  do {
+    grpc::ClientContext ctx;
+    server::PropagateCall(incoming, &ctx);
+    if (absl::Status s = auth_.Apply(&ctx); !s.ok()) return s;
+    customer::v1::ListCustomersResponse resp;
+    grpc::Status s = customers_->ListCustomers(&ctx, req, &resp);
+    if (!s.ok()) return server::PeerStatus(s, "customer");
+    for (const auto& c : resp.customers()) {
+      CustomerName n;
+      n.customer_id = c.id();
+      n.name = c.name();
+      n.name_kana = c.name_kana();
+      out.push_back(std::move(n));
+    }
+    req.set_page_token(resp.next_page_token());
+  } while (!req.page_token().empty());
+  return out;
+}
+
+absl::StatusOr<CustomerInfo> GrpcPeers::Customer(int64_t id,
+                                                 const grpc::ServerContextBase& incoming) {
+  absl::StatusOr<customer::v1::Customer> found = GetCustomer(id, incoming);
+  if (!found.ok()) return found.status();
+  const customer::v1::Customer& resp = *found;
   CustomerInfo c;
   c.id = resp.id();
   c.name = resp.name();

@@ -412,6 +412,8 @@ BillingEntry EntryFromRow(const pqxx::row& r) {
   e.description = r["description"].as<std::string>();
   e.invoice_id = r["invoice_id"].as<int64_t>();
   e.version = r["version"].as<int64_t>();
+  e.kind = static_cast<EntryKind>(r["kind"].as<int>());
+  e.commission_charge_id = r["commission_charge_id"].as<int64_t>();
   return e;
 }
 
@@ -540,6 +542,10 @@ Invoice InvoiceFromRow(const pqxx::row& r) {
   i.status = static_cast<InvoiceStatus>(r["status"].as<int>());
   i.cancel_reason = r["cancel_reason"].as<std::string>();
   if (!r["cancel_us"].is_null()) i.cancel_time = TimeFromMicros(r["cancel_us"]);
+  i.paid_amount = r["paid_amount"].as<int64_t>();
+  i.written_off_amount = r["written_off_amount"].as<int64_t>();
+  i.write_off_reason = r["write_off_reason"].as<std::string>();
+  if (!r["write_off_us"].is_null()) i.write_off_time = TimeFromMicros(r["write_off_us"]);
   i.version = r["version"].as<int64_t>();
   i.stamp = StampFromRow(r);
   return i;
@@ -586,6 +592,18 @@ absl::StatusOr<Invoice> ReadInvoice(pqxx::work& tx, int64_t id, bool lock) {
 
 
 }  // namespace
+
+// ---- row readers shared with pg_commissions.cc ----
+
+BillingPlan PgBillingStore::PlanRow(const pqxx::row& r) { return PlanFromRow(r); }
+
+std::vector<BillingEntry> PgBillingStore::EntryRows(const pqxx::result& rows) {
+  return EntriesFromResult(rows);
+}
+
+absl::StatusOr<Invoice> PgBillingStore::InvoiceRow(pqxx::work& tx, int64_t id, bool lock) {
+  return ReadInvoice(tx, id, lock);
+}
 
 // ---- plans ----
 
@@ -741,13 +759,18 @@ absl::StatusOr<BillingEntry> PgBillingStore::UpdateEntry(
   return pool_.Transact(
       ctx.deadline,
       [&](pqxx::work& tx) -> absl::StatusOr<BillingEntry> {
-        // Plan first, then entry: the order every entry write locks in.
+        // Plan first, then entry: the order every entry write locks in. A commission entry
+        // belongs to no plan (its case may have none); the mutator sees it by its kind.
         ASSIGN_OR_RETURN(const BillingEntry unlocked, ReadEntry(tx, id, /*lock=*/false));
-        ASSIGN_OR_RETURN(const BillingPlan plan,
-                         ReadPlanRow(tx, unlocked.project_id, Lock::kShare));
+        Timing timing = Timing::kLumpSum;
+        if (unlocked.kind == EntryKind::kPlan) {
+          ASSIGN_OR_RETURN(const BillingPlan plan,
+                           ReadPlanRow(tx, unlocked.project_id, Lock::kShare));
+          timing = plan.timing;
+        }
         ASSIGN_OR_RETURN(const BillingEntry before, ReadEntry(tx, id, /*lock=*/true));
         BillingEntry after = before;
-        RETURN_IF_ERROR(mutate(after, plan.timing));
+        RETURN_IF_ERROR(mutate(after, timing));
         // Not the mutator's to change.
         after.id = before.id;
         after.project_id = before.project_id;
@@ -1000,6 +1023,11 @@ absl::StatusOr<std::string> PgBillingStore::IssueInvoice(const WriteContext& ctx
   if (invoice.lines.empty()) {
     return absl::InvalidArgumentError("an invoice needs at least one line");
   }
+  // Negative commission adjustments may be on an invoice, but only with more to bill.
+  if (invoice.totals.total <= 0) {
+    return WithReason(absl::FailedPreconditionError("an invoice's total must be more than 0 yen"),
+                      "INVOICE_TOTAL_NOT_POSITIVE");
+  }
   if (entry_versions.size() != invoice.lines.size()) {
     return absl::InvalidArgumentError("one entry version per invoice line is needed");
   }
@@ -1118,6 +1146,15 @@ absl::StatusOr<Invoice> PgBillingStore::CancelInvoice(const WriteContext& ctx, i
         }
         if (after.status != InvoiceStatus::kCancelled) {
           return absl::InternalError("cancelling mutator did not set CANCELLED");
+        }
+        // Money received or written off stays booked on the invoice: unallocate it first.
+        if (before.paid_amount > 0 || before.written_off_amount > 0) {
+          return WithReason(
+              absl::FailedPreconditionError(absl::StrCat(
+                  "invoice ", before.number, " has ", before.paid_amount, " yen paid and ",
+                  before.written_off_amount,
+                  " yen written off; unallocate its payments before cancelling it")),
+              "INVOICE_PAID");
         }
         // Only the cancellation is the mutator's to change: an issued invoice is immutable.
         Invoice saved = before;

@@ -134,6 +134,44 @@ class PgBillingStore final : public BillingStore {
   absl::StatusOr<bool> MarkNotificationDelivered(int64_t id, absl::Time now,
                                                  absl::Time deadline) override;
 
+  // ---- payments, reconciliation and receivables: defined in pg_payments.cc ----
+  // PAYMENTS-SECTION: declarations go here.
+  absl::StatusOr<std::map<std::string, int64_t>> LearntPayers(absl::Time deadline) override;
+  absl::StatusOr<std::string> RecordPayments(const WriteContext& ctx, const PaymentBatch& batch,
+                                             const PayerMatcher& matcher,
+                                             const Encoder<PaymentBatchResult>& encode) override;
+  absl::StatusOr<std::vector<PaymentRecord>> ListPayments(const PaymentFilter& filter,
+                                                          const PaymentPosition& after, int limit,
+                                                          absl::Time deadline) override;
+  absl::StatusOr<std::string> AllocatePayment(const WriteContext& ctx,
+                                              const ManualAllocation& allocation,
+                                              const Encoder<PaymentRecord>& encode) override;
+  absl::StatusOr<PaymentRecord> UnallocatePayment(
+      const WriteContext& ctx, int64_t payment_id, const std::string& reason,
+      absl::optional<int64_t> expected_version) override;
+  absl::StatusOr<std::vector<OpenInvoice>> OpenInvoices(int64_t customer_id,
+                                                        absl::Time deadline) override;
+  absl::StatusOr<std::vector<ReceivableInvoice>> OverdueInvoices(
+      absl::CivilDay as_of, int64_t customer_id, const OverduePosition& after, int limit,
+      absl::Time deadline) override;
+  absl::StatusOr<Invoice> WriteOffInvoice(const WriteContext& ctx, int64_t id,
+                                          const std::string& reason,
+                                          absl::optional<int64_t> expected_version) override;
+  // The invoice reader of pg_billing_store.cc (row, lines and rate totals), for pg_payments.cc.
+  static absl::StatusOr<Invoice> InvoiceRow(pqxx::work& tx, int64_t id, bool lock);
+
+  // ---- missed billing and partner commissions: defined in pg_commissions.cc ----
+  // COMMISSIONS-SECTION: declarations go here.
+  absl::StatusOr<std::vector<BillingPlan>> PlansOfCases(const std::vector<int64_t>& project_ids,
+                                                        absl::Time deadline) override;
+  absl::StatusOr<std::string> ChargeCommission(const WriteContext& ctx,
+                                               const CommissionRequest& request,
+                                               const Encoder<CommissionCharge>& encode) override;
+  // The row readers of pg_billing_store.cc (ANKEN_PLAN_COLUMNS / ANKEN_ENTRY_COLUMNS rows),
+  // so that the store's other files read plans and entries the same way.
+  static BillingPlan PlanRow(const pqxx::row& r);
+  static std::vector<BillingEntry> EntryRows(const pqxx::result& rows);
+
   absl::StatusOr<std::vector<AuditEntry>> ListAuditEvents(int64_t project_id, int64_t before_id,
                                                           int limit, absl::Time deadline) override;
 

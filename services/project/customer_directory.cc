@@ -22,26 +22,14 @@ absl::StatusOr<std::vector<CustomerInfo>> GrpcCustomerDirectory::Lookup(
     for (size_t i = start; i < ids.size() && i < start + 1000; ++i) req.add_ids(ids[i]);
     customer::v1::BatchGetCustomersResponse resp;
     grpc::Status s = stub_->BatchGetCustomers(&ctx, req, &resp);
-    if (!s.ok()) {
-      absl::Status status = FromGrpcStatus(s);
-      switch (status.code()) {
-        case absl::StatusCode::kNotFound:
-        case absl::StatusCode::kInvalidArgument:
-        case absl::StatusCode::kDeadlineExceeded:
-          return status;
-        default:
-          // The peer failing is not our internal error: the caller may retry later.
-          return WithReason(absl::UnavailableError(absl::StrCat(
-                                "the customer service is unavailable (", s.error_message(), ")")),
-                            "CUSTOMER_SERVICE_UNAVAILABLE");
-      }
-    }
+    if (!s.ok()) return server::PeerStatus(s, "customer", "CUSTOMER_SERVICE_UNAVAILABLE");
     for (const auto& c : resp.customers()) {
       CustomerInfo info;
       info.id = c.id();
       info.code = c.code();
       info.name = c.name();
       info.active = c.lifecycle() == customer::v1::LIFECYCLE_ACTIVE;
+      info.corporation = c.kind() == customer::v1::CUSTOMER_KIND_CORPORATION;
       info.is_partner = c.is_partner();
       info.commission_rate_bp = c.partner().commission_rate_bp();
       out.push_back(std::move(info));

@@ -19,6 +19,7 @@ struct CustomerInfo {
   std::string code;
   std::string name;
   bool active = false;  // lifecycle ACTIVE (not a lead, not inactive)
+  bool corporation = false;  // kind CORPORATION (addressed 御中; people 様)
   bool is_partner = false;
   int32_t commission_rate_bp = 0;
 };

@@ -1,6 +1,7 @@
 // anken-project: wiring only (configuration, pool, store, customer-service client, handlers).
 
 #include "absl/strings/str_split.h"
+#include "common/jp/registration_number.h"
 #include "common/server/client.h"
 #include "common/server/service_main.h"
 #include "services/project/customer_directory.h"
@@ -30,6 +31,15 @@ int main(int argc, char** argv) {
     options.rounding = rounding == "half_up"   ? anken::tax::Rounding::kHalfUp
                        : rounding == "ceiling" ? anken::tax::Rounding::kCeiling
                                                : anken::tax::Rounding::kFloor;
+    // The company on quote PDFs: optional here (billing requires it), checked when set.
+    options.issuer_name = r.String("ANKEN_ISSUER_NAME", "");
+    options.issuer_registration_number = r.String("ANKEN_ISSUER_REGISTRATION_NUMBER", "");
+    if (!options.issuer_registration_number.empty() &&
+        !anken::jp::IsValidInvoiceRegistrationNumber(options.issuer_registration_number)) {
+      r.Fail("ANKEN_ISSUER_REGISTRATION_NUMBER",
+             "is not T + 13 digits with a valid check digit (適格請求書発行事業者登録番号)");
+    }
+    options.issuer_address = r.String("ANKEN_ISSUER_ADDRESS", "");
     if (absl::Status s = r.Finish(); !s.ok()) return s;
     store = std::make_unique<project::PgProjectStore>(rt.pool);
     customers = std::make_unique<project::GrpcCustomerDirectory>(

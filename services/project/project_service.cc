@@ -166,6 +166,7 @@ auth::MethodRoles ProjectServiceImpl::Roles() {
     r.Allow(Method(m), write);
   }
   r.Allow(Method("ListMyTodos"), {Role::kAdmin, Role::kStaff, Role::kAccounting});
+  r.Allow(Method("GetQuotePdf"), {Role::kAdmin, Role::kStaff, Role::kAccounting});
   // Report intake records what partners report; staff may correct.
   r.Allow(Method("RecordReferralOutcome"), {Role::kAdmin, Role::kStaff, Role::kService});
   return r;

@@ -23,6 +23,11 @@ struct ProjectServiceOptions {
   std::vector<std::string> progress_statuses = {"未着手", "進行中", "保留", "完了"};
   // ANKEN_TAX_ROUNDING: the company's rounding of quote tax.
   tax::Rounding rounding = tax::Rounding::kFloor;
+  // ANKEN_ISSUER_NAME / ANKEN_ISSUER_REGISTRATION_NUMBER / ANKEN_ISSUER_ADDRESS: the company
+  // printed on quote PDFs (each optional; left off when unset).
+  std::string issuer_name;
+  std::string issuer_registration_number;
+  std::string issuer_address;
 };
 
 using ProductMap = std::unordered_map<int64_t, Product>;
@@ -71,6 +76,9 @@ class ProjectServiceImpl final : public v1::ProjectService::Service {
   grpc::Status RejectQuote(grpc::ServerContext*, const v1::RejectQuoteRequest*, v1::Quote*) override;
   grpc::Status GetForecast(grpc::ServerContext*, const v1::GetForecastRequest*,
                            v1::Forecast*) override;
+  // Defined in quote_pdf_service.cc.
+  grpc::Status GetQuotePdf(grpc::ServerContext*, const v1::GetQuotePdfRequest*,
+                           v1::GetQuotePdfResponse*) override;
   grpc::Status CreateActivity(grpc::ServerContext*, const v1::CreateActivityRequest*,
                               v1::Activity*) override;
   grpc::Status ListActivities(grpc::ServerContext*, const v1::ListActivitiesRequest*,

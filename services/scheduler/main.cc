@@ -64,10 +64,14 @@ absl::StatusOr<std::vector<anken::server::RegisteredService>> MakeServices(
                                        config->call_timeout),
         rt.peer_auth, bg->calls);
   }
-  bg->report = std::make_unique<scheduler::NotConfiguredReportPeer>(
-      config->report_addr.empty()
-          ? "ANKEN_REPORT_ADDR is not set"
-          : "the report service client is not part of this release (no report contract yet)");
+  if (config->report_addr.empty()) {
+    bg->report = std::make_unique<scheduler::NotConfiguredReportPeer>("ANKEN_REPORT_ADDR is not set");
+  } else {
+    bg->report = std::make_unique<scheduler::GrpcReportPeer>(
+        anken::server::MakePeerChannel(config->report_addr, rt.config.max_message_bytes,
+                                       config->call_timeout),
+        rt.peer_auth, bg->calls);
+  }
   const std::string mail_domain = scheduler::MailDomain(*config);
   bg->outbox = std::make_unique<scheduler::StoreOutbox>(*bg->store, *clock, mail_domain);
 

@@ -22,6 +22,60 @@ class Tracked {
   grpc::ClientContext* ctx_;
 };
 
+struct CallOptions {
+  const server::PeerAuth& auth;
+  CallGroup& calls;
+  absl::Time deadline;
+  std::string request_id;  // also sent as x-request-id when set
+};
+
+// One unary call with the run's deadline, a new trace, the service identity, and tracked so
+// that CallGroup::CancelAll interrupts it.
+template <typename Stub, typename Request, typename Response>
+absl::Status Call(Stub& stub,
+                  grpc::Status (Stub::*method)(grpc::ClientContext*, const Request&, Response*),
+                  const Request& req, Response* resp, const CallOptions& options) {
+  grpc::ClientContext ctx;
+  if (options.deadline != absl::InfiniteFuture()) {
+    ctx.set_deadline(absl::ToChronoTime(options.deadline));
+  }
+  if (absl::Status s = options.auth.Apply(&ctx); !s.ok()) return s;
+  if (!options.request_id.empty()) ctx.AddMetadata(server::kRequestIdHeader, options.request_id);
+  ctx.AddMetadata(server::kTraceParentHeader, server::ChildTraceParent(server::NewTrace()));
+  grpc::Status status;
+  {
+    Tracked tracked(options.calls, &ctx);
+    status = (stub.*method)(&ctx, req, resp);
+  }
+  return status.ok() ? absl::OkStatus() : FromGrpcStatus(status);
+}
+
+absl::StatusOr<PartnerReport> ToPartnerReport(const report::v1::Report& r) {
+  PartnerReport out;
+  out.partner_id = absl::StrCat(r.partner_id());
+  out.partner_name = r.partner_name();
+  out.email = r.partner_email();
+  absl::StatusOr<absl::CivilMonth> month = api::FromYearMonth(r.month(), "month");
+  if (!month.ok()) return month.status();
+  out.period = *month;
+  absl::StatusOr<absl::CivilDay> deadline = api::FromDate(r.deadline_day(), "deadline_day");
+  if (!deadline.ok()) return deadline.status();
+  out.deadline = *deadline;
+  return out;
+}
+
+absl::StatusOr<std::vector<PartnerReport>> ToPartnerReports(
+    const google::protobuf::RepeatedPtrField<report::v1::Report>& reports) {
+  std::vector<PartnerReport> out;
+  out.reserve(reports.size());
+  for (const report::v1::Report& r : reports) {
+    absl::StatusOr<PartnerReport> p = ToPartnerReport(r);
+    if (!p.ok()) return p.status();
+    out.push_back(*std::move(p));
+  }
+  return out;
+}
+
 absl::Status NotConfigured(const std::string& reason) {
   return WithReason(absl::FailedPreconditionError(reason), "PEER_NOT_CONFIGURED");
 }
@@ -57,41 +111,19 @@ GrpcBillingPeer::GrpcBillingPeer(std::shared_ptr<grpc::Channel> channel,
 absl::StatusOr<std::string> GrpcBillingPeer::RunRenewals(absl::CivilDay as_of,
                                                          const std::string& request_id,
                                                          absl::Time deadline) {
-  grpc::ClientContext ctx;
-  if (deadline != absl::InfiniteFuture()) ctx.set_deadline(absl::ToChronoTime(deadline));
-  if (absl::Status s = auth_.Apply(&ctx); !s.ok()) return s;
-  ctx.AddMetadata(server::kRequestIdHeader, request_id);
-  ctx.AddMetadata(server::kTraceParentHeader, server::ChildTraceParent(server::NewTrace()));
   billing::v1::RunRenewalsRequest req;
   api::ToDate(as_of, req.mutable_as_of());
   req.set_request_id(request_id);
   billing::v1::RenewalRun resp;
-  grpc::Status status;
-  {
-    Tracked tracked(calls_, &ctx);
-    status = stub_->RunRenewals(&ctx, req, &resp);
+  if (absl::Status s = Call(*stub_, &billing::v1::BillingService::Stub::RunRenewals, req, &resp,
+                            {auth_, calls_, deadline, request_id});
+      !s.ok()) {
+    return s;
   }
-  if (!status.ok()) return FromGrpcStatus(status);
   int entries = 0;
   for (const auto& r : resp.renewals()) entries += r.entries_size();
   return absl::StrCat("renewal run ", resp.id(), ": ", resp.renewals_size(), " plans renewed, ",
                       entries, " entries created, ", resp.failures_size(), " failures");
-}
-
-// One read call of the billing service with the run's deadline, trace and service identity.
-template <typename Request, typename Response, typename Method>
-absl::Status GrpcBillingPeer::Read(Method method, const Request& req, Response* resp,
-                                   absl::Time deadline) {
-  grpc::ClientContext ctx;
-  if (deadline != absl::InfiniteFuture()) ctx.set_deadline(absl::ToChronoTime(deadline));
-  if (absl::Status s = auth_.Apply(&ctx); !s.ok()) return s;
-  ctx.AddMetadata(server::kTraceParentHeader, server::ChildTraceParent(server::NewTrace()));
-  grpc::Status status;
-  {
-    Tracked tracked(calls_, &ctx);
-    status = (stub_.get()->*method)(&ctx, req, resp);
-  }
-  return status.ok() ? absl::OkStatus() : FromGrpcStatus(status);
 }
 
 absl::StatusOr<std::vector<OverdueInvoice>> GrpcBillingPeer::OverdueInvoices(absl::CivilDay as_of,
@@ -102,8 +134,8 @@ absl::StatusOr<std::vector<OverdueInvoice>> GrpcBillingPeer::OverdueInvoices(abs
   req.set_page_size(1000);
   do {
     billing::v1::ListOverdueInvoicesResponse resp;
-    if (absl::Status s = Read(&billing::v1::BillingService::Stub::ListOverdueInvoices, req, &resp,
-                              deadline);
+    if (absl::Status s = Call(*stub_, &billing::v1::BillingService::Stub::ListOverdueInvoices,
+                              req, &resp, {auth_, calls_, deadline, ""});
         !s.ok()) {
       return s;
     }
@@ -122,8 +154,8 @@ absl::StatusOr<std::vector<MissedBilling>> GrpcBillingPeer::MissedBillings(absl:
   billing::v1::ListMissedBillingRequest req;
   api::ToDate(as_of, req.mutable_as_of());
   billing::v1::ListMissedBillingResponse resp;
-  if (absl::Status s =
-          Read(&billing::v1::BillingService::Stub::ListMissedBilling, req, &resp, deadline);
+  if (absl::Status s = Call(*stub_, &billing::v1::BillingService::Stub::ListMissedBilling, req,
+                            &resp, {auth_, calls_, deadline, ""});
       !s.ok()) {
     return s;
   }
@@ -140,6 +172,39 @@ absl::StatusOr<std::vector<MissedBilling>> GrpcBillingPeer::MissedBillings(absl:
     out.push_back(MissedBilling{std::move(project), std::move(description)});
   }
   return out;
+}
+
+GrpcReportPeer::GrpcReportPeer(std::shared_ptr<grpc::Channel> channel,
+                               const server::PeerAuth& auth, CallGroup& calls)
+    : stub_(report::v1::ReportIntakeService::NewStub(std::move(channel))), auth_(auth),
+      calls_(calls) {}
+
+absl::StatusOr<std::vector<PartnerReport>> GrpcReportPeer::OpenPeriod(
+    absl::CivilMonth month, const std::string& request_id, absl::Time deadline) {
+  report::v1::OpenPeriodRequest req;
+  req.set_request_id(request_id);
+  api::ToYearMonth(month, req.mutable_month());
+  report::v1::OpenPeriodResponse resp;
+  if (absl::Status s = Call(*stub_, &report::v1::ReportIntakeService::Stub::OpenPeriod, req,
+                            &resp, {auth_, calls_, deadline, request_id});
+      !s.ok()) {
+    return s;
+  }
+  return ToPartnerReports(resp.reports());
+}
+
+absl::StatusOr<std::vector<PartnerReport>> GrpcReportPeer::PendingReports(absl::CivilDay as_of,
+                                                                          absl::Time deadline) {
+  report::v1::ListReportsNeedingReminderRequest req;
+  api::ToDate(as_of, req.mutable_as_of());
+  report::v1::ListReportsNeedingReminderResponse resp;
+  if (absl::Status s =
+          Call(*stub_, &report::v1::ReportIntakeService::Stub::ListReportsNeedingReminder, req,
+               &resp, {auth_, calls_, deadline, ""});
+      !s.ok()) {
+    return s;
+  }
+  return ToPartnerReports(resp.reports());
 }
 
 absl::StatusOr<std::string> NotConfiguredBillingPeer::RunRenewals(absl::CivilDay,

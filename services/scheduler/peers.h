@@ -1,7 +1,7 @@
 #pragma once
 // The scheduler's peers over gRPC (jobs.h interfaces): billing (RunRenewals,
-// ListOverdueInvoices, ListMissedBilling) and the report service (its
-// contract does not exist yet: NotConfiguredReportPeer). A peer whose address is not set is
+// ListOverdueInvoices, ListMissedBilling) and the report service (OpenPeriod,
+// ListReportsNeedingReminder). A peer whose address is not set is
 // "not configured" and its jobs are disabled.
 //
 // Calls authenticate as a service (PeerAuth), carry the run's request_id both in the request
@@ -17,6 +17,7 @@
 
 #include "absl/synchronization/mutex.h"
 #include "anken/billing/v1/billing_service.grpc.pb.h"
+#include "anken/report/v1/report_service.grpc.pb.h"
 #include "common/server/peer_auth.h"
 #include "grpcpp/channel.h"
 #include "grpcpp/client_context.h"
@@ -53,9 +54,6 @@ class GrpcBillingPeer final : public BillingPeer {
                                                             absl::Time deadline) override;
 
  private:
-  template <typename Request, typename Response, typename Method>
-  absl::Status Read(Method method, const Request& req, Response* resp, absl::Time deadline);
-
   std::unique_ptr<billing::v1::BillingService::Stub> stub_;
   const server::PeerAuth& auth_;
   CallGroup& calls_;
@@ -75,7 +73,25 @@ class NotConfiguredBillingPeer final : public BillingPeer {
   std::string reason_;
 };
 
-// Until the report service's contract exists, every report job is disabled with `reason`.
+class GrpcReportPeer final : public ReportPeer {
+ public:
+  // `auth` and `calls` must outlive the peer.
+  GrpcReportPeer(std::shared_ptr<grpc::Channel> channel, const server::PeerAuth& auth,
+                 CallGroup& calls);
+  std::string NotConfiguredReason() const override { return ""; }
+  absl::StatusOr<std::vector<PartnerReport>> OpenPeriod(absl::CivilMonth month,
+                                                        const std::string& request_id,
+                                                        absl::Time deadline) override;
+  absl::StatusOr<std::vector<PartnerReport>> PendingReports(absl::CivilDay as_of,
+                                                            absl::Time deadline) override;
+
+ private:
+  std::unique_ptr<report::v1::ReportIntakeService::Stub> stub_;
+  const server::PeerAuth& auth_;
+  CallGroup& calls_;
+};
+
+// Without ANKEN_REPORT_ADDR every report job is disabled with `reason`.
 class NotConfiguredReportPeer final : public ReportPeer {
  public:
   explicit NotConfiguredReportPeer(std::string reason) : reason_(std::move(reason)) {}

@@ -15,8 +15,8 @@
 //   ANKEN_SCHEDULER_RETRY_BASE         1m      backoff after a run's first failed attempt
 //   ANKEN_BILLING_ADDR                 (unset) billing's host:port; unset disables renewals
 //                                              and billing_alerts
-//   ANKEN_REPORT_ADDR                  (unset) the report service; its jobs stay disabled in
-//                                              this release (no report contract yet)
+//   ANKEN_REPORT_ADDR                  (unset) the report service's host:port; unset disables
+//                                              open_report_period and report_reminders
 //   ANKEN_STAFF_EMAIL                  (unset) where the overdue-report summary goes
 //   ANKEN_ACCOUNTING_EMAIL             (unset) where billing alerts go
 //   ANKEN_SMTP_URL                     (unset) smtp://host:port or smtps://; unset: mail stays

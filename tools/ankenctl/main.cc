@@ -3,6 +3,8 @@
 //   ankenctl call <pkg.Service/Method> ['<json request>' | -]   call any RPC with a JSON request
 //   ankenctl token --role staff --sub alice [--partner-id N] [--ttl 12h]   mint a dev token
 //   ankenctl methods [service]                                  list the RPCs it knows
+//   ankenctl invoice pdf <id> [-o FILE]    save an invoice (請求書) as PDF
+//   ankenctl quote pdf <id> [-o FILE]      save a quote (御見積書) as PDF
 //
 // The address comes from --addr, else ANKEN_<SERVICE>_ADDR (e.g. ANKEN_CUSTOMER_ADDR), else
 // the service's default local port; the token from --token, else ANKEN_TOKEN. Responses print
@@ -21,12 +23,14 @@
 #include <vector>
 
 #include "absl/strings/ascii.h"
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "absl/time/time.h"
 #include "anken/billing/v1/billing_service.grpc.pb.h"
 #include "anken/customer/v1/customer_service.grpc.pb.h"
 #include "anken/project/v1/project_service.grpc.pb.h"
+#include "anken/report/v1/report_service.grpc.pb.h"
 #include "anken/scheduler/v1/scheduler_service.grpc.pb.h"
 #include "common/auth/auth.h"
 #include "common/server/client.h"
@@ -52,6 +56,7 @@ const std::vector<const google::protobuf::ServiceDescriptor*>& Services() {
       anken::customer::v1::Customer::descriptor()->file()->FindServiceByName("CustomerService"),
       anken::project::v1::Project::descriptor()->file()->FindServiceByName("ProjectService"),
       anken::billing::v1::BillingPlan::descriptor()->file()->FindServiceByName("BillingService"),
+      anken::report::v1::Report::descriptor()->file()->FindServiceByName("ReportIntakeService"),
       anken::scheduler::v1::Job::descriptor()->file()->FindServiceByName("SchedulerService"),
   };
   return *services;
@@ -72,6 +77,8 @@ int Usage(const std::string& problem = "") {
                "<pkg.Service/Method> ['<json>' | -]\n"
                "  ankenctl token --role ROLE --sub SUBJECT [--partner-id N] [--ttl 12h]\n"
                "  ankenctl methods [SERVICE]\n"
+               "  ankenctl invoice pdf ID [-o FILE]\n"
+               "  ankenctl quote pdf ID [-o FILE]     (FILE by default: the name the server suggests)\n"
                "examples:\n"
                "  export ANKEN_TOKEN=$(ankenctl token --role staff --sub alice)\n"
                "  ankenctl call anken.customer.v1.CustomerService/GetCustomer '{\"id\": 1}'\n";
@@ -145,8 +152,12 @@ int Methods(const std::string& filter) {
   return kExitOk;
 }
 
-int Call(const std::map<std::string, std::string>& flags, const std::string& target,
-         std::string json) {
+// Calls `target` with the JSON request. On success sets *response (a message of the method's
+// output type, made by `factory`, which must outlive it) and returns kExitOk; otherwise prints
+// the error and returns the exit code.
+int Invoke(const std::map<std::string, std::string>& flags, const std::string& target,
+           std::string json, google::protobuf::DynamicMessageFactory& factory,
+           std::unique_ptr<google::protobuf::Message>* response_out) {
   std::vector<std::string> parts = absl::StrSplit(target, '/');
   if (parts.size() != 2) return Usage("name the method as pkg.Service/Method");
   const google::protobuf::MethodDescriptor* method = nullptr;
@@ -174,7 +185,6 @@ int Call(const std::map<std::string, std::string>& flags, const std::string& tar
     return Usage("--timeout is a duration such as 10s");
   }
 
-  google::protobuf::DynamicMessageFactory factory;
   std::unique_ptr<google::protobuf::Message> request(
       factory.GetPrototype(method->input_type())->New());
   std::unique_ptr<google::protobuf::Message> response(
@@ -215,12 +225,59 @@ int Call(const std::map<std::string, std::string>& flags, const std::string& tar
   std::string out_bytes;
   for (const auto& sl : slices) out_bytes.append(reinterpret_cast<const char*>(sl.begin()), sl.size());
   response->ParseFromString(out_bytes);
+  *response_out = std::move(response);
+  return kExitOk;
+}
+
+int Call(const std::map<std::string, std::string>& flags, const std::string& target,
+         std::string json) {
+  google::protobuf::DynamicMessageFactory factory;
+  std::unique_ptr<google::protobuf::Message> response;
+  if (int code = Invoke(flags, target, std::move(json), factory, &response); code != kExitOk) {
+    return code;
+  }
   google::protobuf::util::JsonPrintOptions options;
   options.add_whitespace = true;
   options.preserve_proto_field_names = true;
   std::string out;
   (void)google::protobuf::util::MessageToJsonString(*response, &out, options);
   std::cout << out;
+  return kExitOk;
+}
+
+// `ankenctl invoice pdf ID` / `ankenctl quote pdf ID`: GetInvoicePdf / GetQuotePdf, the PDF
+// saved to -o FILE (default: the file name the server suggests, in the current folder).
+int SavePdf(const std::map<std::string, std::string>& flags, const std::string& kind,
+            const std::string& id_text) {
+  int64_t id = 0;
+  if (!absl::SimpleAtoi(id_text, &id) || id <= 0) return Usage("the id is a positive number");
+  const std::string target = kind == "invoice"
+                                 ? "anken.billing.v1.BillingService/GetInvoicePdf"
+                                 : "anken.project.v1.ProjectService/GetQuotePdf";
+  google::protobuf::DynamicMessageFactory factory;
+  std::unique_ptr<google::protobuf::Message> response;
+  const std::string request = absl::StrCat("{\"id\": \"", id, "\"}");
+  if (int code = Invoke(flags, target, request, factory, &response); code != kExitOk) {
+    return code;
+  }
+  const google::protobuf::Descriptor* d = response->GetDescriptor();
+  const google::protobuf::Reflection* r = response->GetReflection();
+  const std::string pdf = r->GetString(*response, d->FindFieldByName("pdf"));
+  std::string path = flags.count("output") ? flags.at("output") : "";
+  if (path.empty()) {
+    // The server's suggestion, as a plain name in the current folder (never a path).
+    path = r->GetString(*response, d->FindFieldByName("filename"));
+    if (size_t slash = path.find_last_of('/'); slash != std::string::npos) path.erase(0, slash + 1);
+    if (path.empty() || path == "." || path == "..") path = absl::StrCat(kind, "_", id, ".pdf");
+  }
+  std::ofstream f(path, std::ios::binary);
+  f << pdf;
+  f.close();
+  if (!f) {
+    std::cerr << "ankenctl: cannot write " << path << "\n";
+    return kExitServer;
+  }
+  std::cout << path << " (" << pdf.size() << " bytes)\n";
   return kExitOk;
 }
 
@@ -232,6 +289,7 @@ int main(int argc, char** argv) {
   for (int i = 1; i < argc; ++i) {
     std::string a = argv[i];
     if (a == "--help" || a == "-h") return Usage();
+    if (a == "-o") a = "--output";
     if (a.rfind("--", 0) == 0) {
       std::string key = a.substr(2), value;
       if (auto eq = key.find('='); eq != std::string::npos) {
@@ -257,6 +315,10 @@ int main(int argc, char** argv) {
       json.assign(std::istreambuf_iterator<char>(std::cin), std::istreambuf_iterator<char>());
     }
     return Call(flags, args[1], json);
+  }
+  if ((args[0] == "invoice" || args[0] == "quote") && args.size() >= 2 && args[1] == "pdf") {
+    if (args.size() != 3) return Usage(absl::StrCat(args[0], " pdf needs one id"));
+    return SavePdf(flags, args[0], args[2]);
   }
   if (args[0] == "help") return Usage();
   return Usage(absl::StrCat("unknown command ", args[0]));

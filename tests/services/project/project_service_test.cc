@@ -2302,6 +2302,9 @@ TEST_F(PartnerScopeTest, PartnerIsDeniedEveryOtherRpcAndChangesNothing) {
     v1::RejectQuoteRequest rq;
     rq.set_quote_id(quote.id());
     add("RejectQuote" + suffix, Call(&Stub::RejectQuote, rq, pa).status());
+    v1::GetQuotePdfRequest pdf;
+    pdf.set_id(quote.id());
+    add("GetQuotePdf" + suffix, Call(&Stub::GetQuotePdf, pdf, pa).status());
     v1::CreateActivityRequest ca;
     ca.set_request_id(NextRequestId());
     ca.mutable_activity()->set_project_id(target->id());
@@ -2351,15 +2354,15 @@ TEST_F(PartnerScopeTest, PartnerIsDeniedEveryOtherRpcAndChangesNothing) {
   for (const auto& [name, status] : calls) {
     EXPECT_TRUE(IsError(status, absl::StatusCode::kPermissionDenied, "ROLE_NOT_ALLOWED")) << name;
   }
-  // 24 RPCs in all: 4 readable ones (tested above) and these 20.
+  // 25 RPCs in all: 4 readable ones (tested above) and these 21.
   std::set<std::string> methods;
   for (const auto& [name, status] : calls) methods.insert(name.substr(0, name.find(' ')));
-  EXPECT_EQ(methods.size(), 20u);
+  EXPECT_EQ(methods.size(), 21u);
   const google::protobuf::ServiceDescriptor* service =
       google::protobuf::DescriptorPool::generated_pool()->FindServiceByName(
           "anken.project.v1.ProjectService");
   ASSERT_NE(service, nullptr);
-  EXPECT_EQ(service->method_count(), 24);
+  EXPECT_EQ(service->method_count(), 25);
 
   // Nothing changed anywhere.
   EXPECT_EQ(ProjectRows(), projects);

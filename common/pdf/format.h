@@ -1,0 +1,25 @@
+#pragma once
+// How printed documents spell numbers and dates in Japanese business style. Pure; Abseil only.
+// (services/scheduler's FormatYen writes "1,234円" for mail text; documents use the ¥ prefix.)
+
+#include <cstdint>
+#include <string>
+
+#include "absl/time/civil_time.h"
+
+namespace anken::pdf {
+
+// Thousands separators: 1234567 → "1,234,567", -1000 → "-1,000". Exact for every int64.
+std::string FormatGrouped(int64_t value);
+
+// "¥1,234,567"; a negative amount (a discount or credit) as "-¥1,000".
+std::string FormatYen(int64_t yen);
+
+// A quantity in thousandths without trailing zeros: 1000 → "1", 1500 → "1.5",
+// 1234567 → "1,234.567", -250 → "-0.25".
+std::string FormatQuantity(int64_t milli);
+
+// "2026年4月15日".
+std::string FormatJapaneseDate(absl::CivilDay day);
+
+}  // namespace anken::pdf
