@@ -14,10 +14,14 @@
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
-#include "common/pdf/format.h"
+#include "common/jp/format.h"
 
 namespace anken::pdf {
 namespace {
+
+using jp::FormatJapaneseDate;
+using jp::FormatQuantity;
+using jp::FormatYen;
 
 // ---- geometry (points; A4 is 210 × 297 mm) ----
 constexpr double kPageWidth = 595.2756;

@@ -5,6 +5,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
+#include "common/jp/format.h"
 
 namespace anken::scheduler {
 namespace {
@@ -143,7 +144,7 @@ class BillingAlertsAction final : public JobAction {
       for (const OverdueInvoice& i : *overdue) {
         total += i.amount;
         lines.push_back(absl::StrCat("・", i.invoice_number, " ", i.customer_name, " ",
-                                     FormatYen(i.amount), "（支払期日 ", JapaneseDate(i.due_date),
+                                     jp::FormatYenSuffix(i.amount), "（支払期日 ", JapaneseDate(i.due_date),
                                      "）"));
       }
       summary.push_back(absl::StrCat("overdue invoices: ", overdue->size()));
@@ -154,7 +155,7 @@ class BillingAlertsAction final : public JobAction {
             "overdue_invoice_list",
             {{"as_of", JapaneseDate(today)},
              {"count", absl::StrCat(overdue->size())},
-             {"total", FormatYen(total)},
+             {"total", jp::FormatYenSuffix(total)},
              {"items", absl::StrJoin(lines, "\n")}}});
       }
     } else {
@@ -237,19 +238,6 @@ std::unique_ptr<JobAction> MakeReportRemindersAction(ReportPeer* report, Outbox*
 std::unique_ptr<JobAction> MakeBillingAlertsAction(BillingPeer* billing, Outbox* outbox,
                                                    AlertRecipients recipients) {
   return std::make_unique<BillingAlertsAction>(billing, outbox, std::move(recipients));
-}
-
-std::string FormatYen(int64_t yen) {
-  const bool negative = yen < 0;
-  // Work on the magnitude as unsigned so INT64_MIN does not overflow.
-  uint64_t v = negative ? 0 - static_cast<uint64_t>(yen) : static_cast<uint64_t>(yen);
-  std::string digits = absl::StrCat(v);
-  std::string out;
-  for (size_t i = 0; i < digits.size(); ++i) {
-    if (i > 0 && (digits.size() - i) % 3 == 0) out += ',';
-    out += digits[i];
-  }
-  return absl::StrCat(negative ? "-" : "", out, "円");
 }
 
 }  // namespace anken::scheduler

@@ -150,7 +150,4 @@ std::unique_ptr<JobAction> MakeReportRemindersAction(ReportPeer* report, Outbox*
 std::unique_ptr<JobAction> MakeBillingAlertsAction(BillingPeer* billing, Outbox* outbox,
                                                    AlertRecipients recipients);
 
-// "1,234,567円".
-std::string FormatYen(int64_t yen);
-
 }  // namespace anken::scheduler

@@ -2,6 +2,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "common/api/proto_time.h"
+#include "common/jp/format.h"
 #include "common/server/call_log_interceptor.h"
 #include "common/server/trace.h"
 #include "common/status/errors.h"
@@ -167,7 +168,7 @@ absl::StatusOr<std::vector<MissedBilling>> GrpcBillingPeer::MissedBillings(absl:
       absl::StatusOr<absl::CivilDay> day = api::FromDate(m.billing_date(), "billing_date");
       if (!day.ok()) return day.status();
       absl::StrAppend(&description, "（請求日 ", absl::FormatCivilTime(*day), "、",
-                      FormatYen(m.amount()), "）");
+                      jp::FormatYenSuffix(m.amount()), "）");
     }
     out.push_back(MissedBilling{std::move(project), std::move(description)});
   }

@@ -2,7 +2,7 @@
 
 #include <algorithm>
 
-#include "common/pdf/format.h"
+#include "common/jp/format.h"
 
 namespace anken::ctl {
 namespace {
@@ -62,7 +62,7 @@ int DisplayWidth(absl::string_view s) {
   return width;
 }
 
-std::string Yen(int64_t yen) { return pdf::FormatYen(yen); }
+std::string Yen(int64_t yen) { return jp::FormatYen(yen); }
 
 Table::Table(std::vector<std::string> headers)
     : headers_(std::move(headers)), right_(headers_.size(), false) {}

@@ -13,14 +13,17 @@
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "common/jp/format.h"
 #include "common/pdf/document.h"
-#include "common/pdf/format.h"
 #include "common/pdf/render.h"
 #include "tests/common/pdf/pdf_tools.h"
 #include "tests/common/pdf/sample_documents.h"
 
 namespace anken::pdf {
 namespace {
+
+using jp::FormatQuantity;
+using jp::FormatYen;
 
 using testing::CountLines;
 using testing::PagesText;
@@ -105,28 +108,6 @@ void ExpectQualifiedInvoice(const Document& d, const std::vector<std::string>& p
   EXPECT_EQ(CountLines(all, "※は軽減税率対象"), reduced > 0 ? 1 : 0) << all;
   EXPECT_EQ(CountLines(last, "お振込手数料は貴社にてご負担ください。"), 1) << last;
   EXPECT_FALSE(absl::StrContains(all, "取消"));
-}
-
-TEST(FormatTest, YenHasThousandsSeparatorsAndTheYenSign) {
-  EXPECT_EQ(FormatGrouped(0), "0");
-  EXPECT_EQ(FormatGrouped(999), "999");
-  EXPECT_EQ(FormatGrouped(1000), "1,000");
-  EXPECT_EQ(FormatGrouped(-1234567), "-1,234,567");
-  EXPECT_EQ(FormatGrouped(INT64_MIN), "-9,223,372,036,854,775,808");
-  EXPECT_EQ(FormatYen(0), "¥0");
-  EXPECT_EQ(FormatYen(385800), "¥385,800");
-  EXPECT_EQ(FormatYen(-1000), "-¥1,000");
-  EXPECT_EQ(FormatYen(INT64_MAX), "¥9,223,372,036,854,775,807");
-}
-
-TEST(FormatTest, QuantitiesDropTrailingZerosAndDatesAreJapanese) {
-  EXPECT_EQ(FormatQuantity(1000), "1");
-  EXPECT_EQ(FormatQuantity(1500), "1.5");
-  EXPECT_EQ(FormatQuantity(250), "0.25");
-  EXPECT_EQ(FormatQuantity(1234567), "1,234.567");
-  EXPECT_EQ(FormatQuantity(-250), "-0.25");
-  EXPECT_EQ(FormatQuantity(0), "0");
-  EXPECT_EQ(FormatJapaneseDate(absl::CivilDay(2026, 4, 5)), "2026年4月5日");
 }
 
 TEST(HonorificTest, OrganisationsGetOnchuAndPeopleSama) {

@@ -242,13 +242,5 @@ TEST(BillingAlerts, OverdueAndMissedGoToAccounting) {
   EXPECT_EQ(missed.parameters.at("count"), "1");
 }
 
-TEST(FormatYen, Grouping) {
-  EXPECT_EQ(FormatYen(0), "0円");
-  EXPECT_EQ(FormatYen(999), "999円");
-  EXPECT_EQ(FormatYen(1000), "1,000円");
-  EXPECT_EQ(FormatYen(-1234567), "-1,234,567円");
-  EXPECT_EQ(FormatYen(INT64_MIN), "-9,223,372,036,854,775,808円");
-}
-
 }  // namespace
 }  // namespace anken::scheduler

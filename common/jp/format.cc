@@ -1,9 +1,9 @@
-#include "common/pdf/format.h"
+#include "common/jp/format.h"
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 
-namespace anken::pdf {
+namespace anken::jp {
 namespace {
 
 // The magnitude as unsigned, so that INT64_MIN does not overflow.
@@ -32,6 +32,8 @@ std::string FormatYen(int64_t yen) {
   return absl::StrCat(yen < 0 ? "-" : "", "¥", Grouped(Magnitude(yen)));
 }
 
+std::string FormatYenSuffix(int64_t yen) { return absl::StrCat(FormatGrouped(yen), "円"); }
+
 std::string FormatQuantity(int64_t milli) {
   const uint64_t m = Magnitude(milli);
   std::string out = absl::StrCat(milli < 0 ? "-" : "", Grouped(m / 1000));
@@ -47,4 +49,4 @@ std::string FormatJapaneseDate(absl::CivilDay day) {
   return absl::StrFormat("%d年%d月%d日", day.year(), day.month(), day.day());
 }
 
-}  // namespace anken::pdf
+}  // namespace anken::jp
