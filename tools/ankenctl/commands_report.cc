@@ -25,7 +25,7 @@ const std::vector<Column>& ReportColumns() {
       {"PARTNER", "partner_id", Fmt::kId},
       {"PARTNER_NAME", "partner_name"},
       {"MONTH", "month", Fmt::kMonth},
-      {"DEADLINE", "deadline", Fmt::kTime},
+      {"DEADLINE", "deadline_day", Fmt::kDate},  // the last day to submit
       {"STATUS", "status", Fmt::kEnum},
       {"LINES", "line_count", Fmt::kNumber},
       {"CHECKED", "checked_count", Fmt::kNumber},
