@@ -1,7 +1,12 @@
 #include "common/db/pool.h"
 
+#include <sys/socket.h>
+#include <sys/stat.h>
+
 #include <algorithm>
+#include <map>
 #include <pqxx/nontransaction>
+#include <thread>
 #include <pqxx/pqxx>
 
 #include "absl/strings/ascii.h"
@@ -10,6 +15,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 #include "common/db/pg_status.h"
+#include "common/db/prepared.h"
 #include "common/log/log.h"
 #include "common/status/status_macros.h"
 
@@ -30,6 +36,16 @@ std::string TimeoutSetting(absl::Duration timeout) {
   return absl::StrCat(std::max<int64_t>(ms, 1));
 }
 
+// The statement that makes a read-committed transaction read-only and bounds its statements,
+// in one round trip: set_config(..., true) is SET LOCAL, and transaction_read_only is what
+// SET TRANSACTION READ ONLY sets (Postgres allows it at any point; the isolation level, by
+// contrast, must be set before the first query, which a SELECT is). Both run prepared: every
+// transaction runs one of them.
+constexpr char kReadOnlyWithTimeout[] =
+    "SELECT set_config('transaction_read_only', 'on', true), "
+    "set_config('statement_timeout', $1, true)";
+constexpr char kTimeout[] = "SELECT set_config('statement_timeout', $1, true)";
+
 absl::Status Connect(const std::string& conn_string, std::unique_ptr<pqxx::connection>* out) {
   try {
     *out = std::make_unique<pqxx::connection>(conn_string);
@@ -40,6 +56,101 @@ absl::Status Connect(const std::string& conn_string, std::unique_ptr<pqxx::conne
     return absl::UnavailableError("database unavailable");
   }
 }
+
+// How long past a caller's deadline a connection may stay silent before it is cut. The
+// server's statement_timeout (set from the deadline) normally answers well within it.
+constexpr absl::Duration kDeadlineGrace = absl::Seconds(1);
+
+// Cuts (shutdown(2)) the sockets of connections still in use past their time. Postgres'
+// statement_timeout ends a statement that runs too long, but not one whose answer never
+// arrives: behind a partition or a stalled link libpq waits for it forever (keepalives do not
+// help while the path still acknowledges), holding the caller and the pool slot. A cut socket
+// makes the blocked read fail at once, so the connection is discarded. One thread for the
+// process, started on first use; the socket's inode is checked before the cut, so a
+// descriptor closed and reused meanwhile is never touched.
+class SocketWatchdog {
+ public:
+  static SocketWatchdog& Get() {
+    static SocketWatchdog* const watchdog = new SocketWatchdog();  // its thread outlives main
+    return *watchdog;
+  }
+
+  // A watch to end with Unwatch; 0 (nothing watched) when `at` is infinite.
+  uint64_t Watch(int fd, absl::Time at) {
+    struct stat st;
+    if (at == absl::InfiniteFuture() || fd < 0 || ::fstat(fd, &st) != 0) return 0;
+    absl::MutexLock lock(&mu_);
+    const uint64_t id = next_id_++;
+    entries_.emplace(id, Entry{fd, st.st_ino, at, false});
+    if (!started_) {
+      started_ = true;
+      std::thread([this] { Loop(); }).detach();
+    }
+    if (at < wake_at_) cv_.Signal();
+    return id;
+  }
+
+  // True when the socket was cut (the connection is dead).
+  bool Unwatch(uint64_t id) {
+    if (id == 0) return false;
+    absl::MutexLock lock(&mu_);
+    auto it = entries_.find(id);
+    if (it == entries_.end()) return false;
+    const bool cut = it->second.cut;
+    entries_.erase(it);
+    return cut;
+  }
+
+ private:
+  struct Entry {
+    int fd;
+    ino_t inode;
+    absl::Time at;
+    bool cut;
+  };
+
+  void Loop() {
+    absl::MutexLock lock(&mu_);
+    for (;;) {
+      const absl::Time now = absl::Now();
+      wake_at_ = absl::InfiniteFuture();
+      for (auto& [id, e] : entries_) {
+        if (e.cut) continue;
+        if (e.at > now) {
+          wake_at_ = std::min(wake_at_, e.at);
+          continue;
+        }
+        struct stat st;
+        if (::fstat(e.fd, &st) == 0 && st.st_ino == e.inode) ::shutdown(e.fd, SHUT_RDWR);
+        e.cut = true;
+        log::Warn("database connection silent past the deadline; closed")
+            .Int("late_ms", absl::ToInt64Milliseconds(now - e.at + kDeadlineGrace));
+      }
+      cv_.WaitWithDeadline(&mu_, wake_at_);
+    }
+  }
+
+  absl::Mutex mu_;
+  absl::CondVar cv_;
+  std::map<uint64_t, Entry> entries_ ABSL_GUARDED_BY(mu_);
+  uint64_t next_id_ ABSL_GUARDED_BY(mu_) = 1;
+  absl::Time wake_at_ ABSL_GUARDED_BY(mu_) = absl::InfiniteFuture();
+  bool started_ ABSL_GUARDED_BY(mu_) = false;
+};
+
+// Watches a connection's socket while it lives; Stop() says whether it was cut.
+class DeadlineCut {
+ public:
+  DeadlineCut(pqxx::connection& conn, absl::Time deadline)
+      : id_(SocketWatchdog::Get().Watch(conn.sock(), deadline + kDeadlineGrace)) {}
+  ~DeadlineCut() { (void)Stop(); }
+  DeadlineCut(const DeadlineCut&) = delete;
+  DeadlineCut& operator=(const DeadlineCut&) = delete;
+  bool Stop() { return SocketWatchdog::Get().Unwatch(std::exchange(id_, 0)); }
+
+ private:
+  uint64_t id_;
+};
 
 }  // namespace
 
@@ -190,7 +301,15 @@ absl::Status Pool::RunTransaction(absl::Time deadline, const TransactOptions& op
                           absl::StrCat(options.what, ": ", lease.status().message()));
     }
     bool body_started = false;
+    DeadlineCut cut(lease->conn(), deadline);
     absl::Status status = TryOnce(lease->conn(), deadline, options, body, &body_started);
+    if (cut.Stop()) {
+      lease->MarkBroken();
+      if (!status.ok()) {
+        return absl::DeadlineExceededError(
+            absl::StrCat(options.what, ": the database did not answer before the deadline"));
+      }
+    }
     if (status.ok()) return status;
     if (!lease->conn().is_open()) {
       lease->MarkBroken();
@@ -217,20 +336,28 @@ absl::Status Pool::TryOnce(pqxx::connection& conn, absl::Time deadline,
   }
   try {
     pqxx::work tx(conn);
-    // SET TRANSACTION must come before any query of the transaction.
-    switch (options.isolation) {
+    // At most two round trips of settings, one in the common cases (read-committed).
+    const bool bounded = timeout != absl::InfiniteDuration();
+    bool read_only_set = false;
+    switch (options.isolation) {  // SET TRANSACTION must come before any query
       case Isolation::kReadCommitted:
         break;
       case Isolation::kRepeatableRead:
-        tx.exec0("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ");
+        tx.exec0(options.read_only ? "SET TRANSACTION ISOLATION LEVEL REPEATABLE READ READ ONLY"
+                                   : "SET TRANSACTION ISOLATION LEVEL REPEATABLE READ");
+        read_only_set = true;
         break;
       case Isolation::kSerializable:
-        tx.exec0("SET TRANSACTION ISOLATION LEVEL SERIALIZABLE");
+        tx.exec0(options.read_only ? "SET TRANSACTION ISOLATION LEVEL SERIALIZABLE READ ONLY"
+                                   : "SET TRANSACTION ISOLATION LEVEL SERIALIZABLE");
+        read_only_set = true;
         break;
     }
-    if (options.read_only) tx.exec0("SET TRANSACTION READ ONLY");
-    if (timeout != absl::InfiniteDuration()) {
-      tx.exec_params("SELECT set_config('statement_timeout', $1, true)", TimeoutSetting(timeout));
+    if (options.read_only && !read_only_set && bounded) {
+      ExecPrepared(tx, kReadOnlyWithTimeout, TimeoutSetting(timeout));
+    } else {
+      if (options.read_only && !read_only_set) tx.exec0("SET TRANSACTION READ ONLY");
+      if (bounded) ExecPrepared(tx, kTimeout, TimeoutSetting(timeout));
     }
     *body_started = true;
     absl::Status status = body(tx);
@@ -264,6 +391,7 @@ absl::Status Pool::Ping() {
       RETURN_IF_ERROR(Connect(conn_string_, &ping_conn_));
       fresh = true;
     }
+    DeadlineCut cut(*ping_conn_, absl::Now() + options_.ping_timeout);
     try {
       pqxx::nontransaction tx(*ping_conn_);
       tx.exec_params("SELECT set_config('statement_timeout', $1, false)",

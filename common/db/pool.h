@@ -16,6 +16,10 @@
 //   `statement_timeout`) for each statement of it, runs fn, commits when fn returns OK and
 //   rolls back otherwise. A deadline already passed is DEADLINE_EXCEEDED without touching the
 //   database. Deadlines are wall-clock instants (gRPC's), compared with absl::Now().
+// - A connection still waiting for the server 1 s past the deadline (statement_timeout cannot
+//   end a statement whose answer never arrives: a partition, a stalled link) has its socket
+//   shut down and is discarded; Transact then returns DEADLINE_EXCEEDED. Ping is bounded the
+//   same way by ping_timeout.
 // - Retries, so fn MAY RUN MORE THAN ONCE and must have no effect outside the transaction:
 //   (1) a retryable ABORTED (serialization failure, deadlock, lock timeout) runs the whole
 //   transaction again, up to TransactOptions::max_attempts in all; (2) a connection that turns

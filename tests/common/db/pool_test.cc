@@ -2,6 +2,8 @@
 
 #include "common/db/pool.h"
 
+#include <signal.h>
+
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
@@ -470,6 +472,67 @@ TEST_F(PoolTest, PingAnswersAndSurvivesKilledBackends) {
   absl::StatusOr<Pool::Lease> lease = pool.Acquire();
   ASSERT_TRUE(lease.ok());
   EXPECT_TRUE(pool.Ping().ok());
+}
+
+// A server that goes silent (its backend stopped with SIGSTOP, so not even statement_timeout
+// can answer; a partition or a stalled link looks the same to libpq) holds neither the caller
+// nor the connection much past the deadline: the socket is cut a grace period after it, the
+// call is DEADLINE_EXCEEDED and the next transaction gets a new connection.
+TEST_F(PoolTest, SilentServerIsCutPastTheDeadlineAndReplaced) {
+  Pool pool(Options(/*size=*/1));
+  absl::StatusOr<int> silent = BackendPid(pool);
+  ASSERT_TRUE(silent.ok()) << silent.status();
+  absl::Notification answered;
+  // Bounds the test if the cut never comes: the backend resumes and the timing check fails.
+  std::thread rescue([&] {
+    answered.WaitForNotificationWithTimeout(absl::Seconds(60));
+    ::kill(*silent, SIGCONT);
+  });
+  const absl::Time start = absl::Now();
+  absl::Status s = pool.Transact(start + absl::Seconds(1), [&](pqxx::work& tx) {
+    if (::kill(*silent, SIGSTOP) != 0) return absl::InternalError("cannot stop the backend");
+    tx.exec1("SELECT 1");
+    return absl::OkStatus();
+  });
+  const absl::Duration took = absl::Now() - start;
+  answered.Notify();
+  rescue.join();
+  EXPECT_EQ(s.code(), absl::StatusCode::kDeadlineExceeded) << s;
+  EXPECT_THAT(std::string(s.message()), HasSubstr("did not answer before the deadline"));
+  EXPECT_GE(took, absl::Seconds(1));
+  EXPECT_LT(took, absl::Seconds(20)) << "1 s deadline + 1 s grace, on a loaded machine";
+  absl::StatusOr<int> next = BackendPid(pool);
+  ASSERT_TRUE(next.ok()) << next.status();
+  EXPECT_NE(*next, *silent);
+  EXPECT_EQ(pool.Stats().reconnects_total, 1);
+}
+
+// Ping's own connection is cut the same way: a silent one does not hang the health probe.
+TEST_F(PoolTest, PingDoesNotHangOnASilentConnection) {
+  PoolOptions options = Options(/*size=*/1);
+  options.ping_timeout = absl::Seconds(1);
+  Pool pool(options);
+  ASSERT_TRUE(pool.Ping().ok());
+  int silent = 0;
+  {
+    pqxx::connection c(db_.url());
+    pqxx::nontransaction tx(c);
+    silent = tx.exec_params1("SELECT pid FROM pg_stat_activity WHERE datname = $1 "
+                             "AND pid <> pg_backend_pid()", db_.name())[0].as<int>();
+  }
+  ASSERT_EQ(::kill(silent, SIGSTOP), 0);
+  absl::Notification answered;
+  std::thread rescue([&] {
+    answered.WaitForNotificationWithTimeout(absl::Seconds(60));
+    ::kill(silent, SIGCONT);
+  });
+  const absl::Time start = absl::Now();
+  const absl::Status s = pool.Ping();  // the kept connection is cut, a fresh one answers
+  const absl::Duration took = absl::Now() - start;
+  answered.Notify();
+  rescue.join();
+  EXPECT_TRUE(s.ok()) << s;
+  EXPECT_LT(took, absl::Seconds(20)) << "1 s ping timeout + 1 s grace, on a loaded machine";
 }
 
 }  // namespace
