@@ -17,6 +17,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
+#include "absl/synchronization/mutex.h"
 #include "common/status/errors.h"
 #include "google/protobuf/descriptor.h"
 #include "google/protobuf/struct.pb.h"
@@ -27,6 +28,8 @@ namespace {
 
 // Longer headers are refused before any parsing: a real token is well under 2 KiB.
 constexpr size_t kMaxHeaderBytes = 8192;
+// Longer (accepted) tokens are not remembered, which bounds the cache's memory.
+constexpr size_t kMaxCachedTokenBytes = 2048;
 constexpr size_t kMaxSubjectBytes = 256;
 // NumericDate values beyond this (year ~5138) are nonsense, and would overflow on conversion.
 constexpr double kMaxNumericDate = 1e11;
@@ -116,6 +119,18 @@ std::optional<absl::Time> TimeClaim(const google::protobuf::Struct& s, const cha
   return absl::FromUnixSeconds(static_cast<int64_t>(std::floor(v->number_value())));
 }
 
+// exp and nbf (with the leeway) against `now`: TOKEN_EXPIRED, TOKEN_NOT_YET_VALID or OK.
+absl::Status CheckValidityWindow(absl::Time now, absl::Time exp, std::optional<absl::Time> nbf,
+                                 absl::Duration leeway) {
+  if (now >= exp + leeway) {
+    return Unauthenticated("token expired; obtain a new one", kReasonTokenExpired);
+  }
+  if (nbf.has_value() && now + leeway < *nbf) {
+    return Unauthenticated("token not yet valid", kReasonTokenNotYetValid);
+  }
+  return absl::OkStatus();
+}
+
 bool AudienceMatches(const google::protobuf::Value& aud, const std::string& want) {
   if (aud.kind_case() == google::protobuf::Value::kStringValue) return aud.string_value() == want;
   if (aud.kind_case() != google::protobuf::Value::kListValue) return false;
@@ -175,6 +190,47 @@ absl::StatusOr<AuthConfig> AuthConfigFromCommon(const CommonConfig& common) {
   return config;
 }
 
+// What a fully verified token concluded, apart from its validity window.
+struct Authenticator::Verified {
+  Principal principal;
+  absl::Time exp;
+  std::optional<absl::Time> nbf;
+};
+
+// The accepted tokens, by their exact bytes.
+class Authenticator::TokenCache {
+ public:
+  std::optional<Verified> Find(absl::string_view token) const {
+    absl::ReaderMutexLock lock(&mu_);
+    auto it = tokens_.find(token);
+    if (it == tokens_.end()) return std::nullopt;
+    return it->second;
+  }
+  void Insert(absl::string_view token, Verified verified) {
+    if (token.size() > kMaxCachedTokenBytes) return;
+    absl::MutexLock lock(&mu_);
+    if (tokens_.size() >= kVerifiedTokenCacheSize) tokens_.clear();
+    tokens_.insert_or_assign(std::string(token), std::move(verified));
+  }
+
+ private:
+  mutable absl::Mutex mu_;
+  absl::flat_hash_map<std::string, Verified> tokens_ ABSL_GUARDED_BY(mu_);
+};
+
+Authenticator::Authenticator(AuthConfig config, const Clock* clock, bool rs256)
+    : config_(std::move(config)),
+      clock_(clock),
+      rs256_(rs256),
+      cache_(std::make_shared<TokenCache>()) {}
+
+absl::StatusOr<Principal> Authenticator::CheckTimes(const Verified& verified) const {
+  absl::Status window =
+      CheckValidityWindow(clock_->Now(), verified.exp, verified.nbf, config_.leeway);
+  if (!window.ok()) return window;
+  return verified.principal;
+}
+
 absl::StatusOr<Authenticator> Authenticator::Create(AuthConfig config, const Clock& clock) {
   const bool has_secret = !config.hs256_secret.empty();
   const bool has_key = !config.rs256_public_key_pem.empty();
@@ -219,6 +275,7 @@ absl::StatusOr<Principal> Authenticator::Authenticate(absl::string_view header) 
 
 absl::StatusOr<Principal> Authenticator::VerifyToken(absl::string_view token) const {
   if (token.empty()) return Malformed("authorization header must be 'Bearer <token>'");
+  if (std::optional<Verified> known = cache_->Find(token)) return CheckTimes(*known);
   if (token.size() > kMaxHeaderBytes) return Malformed("token too long");
   std::vector<absl::string_view> parts = absl::StrSplit(token, '.');
   if (parts.size() != 3 || parts[0].empty() || parts[1].empty() ||
@@ -263,12 +320,8 @@ absl::StatusOr<Principal> Authenticator::VerifyToken(absl::string_view token) co
   if (!ok) return Invalid("invalid token: nbf claim is not a number");
   TimeClaim(*claims, "iat", &ok);
   if (!ok) return Invalid("invalid token: iat claim is not a number");
-  if (now >= *exp + config_.leeway) {
-    return Unauthenticated("token expired; obtain a new one", kReasonTokenExpired);
-  }
-  if (nbf.has_value() && now + config_.leeway < *nbf) {
-    return Unauthenticated("token not yet valid", kReasonTokenNotYetValid);
-  }
+  absl::Status window = CheckValidityWindow(now, *exp, nbf, config_.leeway);
+  if (!window.ok()) return window;
 
   std::optional<std::string> iss = StringClaim(*claims, "iss");
   if (!iss.has_value() || *iss != config_.issuer) {
@@ -303,6 +356,7 @@ absl::StatusOr<Principal> Authenticator::VerifyToken(absl::string_view token) co
     return Invalid("invalid token: partner_id is only allowed with role partner");
   }
   p.partner_id = std::move(partner_id);
+  cache_->Insert(token, Verified{p, *exp, nbf});
   return p;
 }
 

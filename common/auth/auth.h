@@ -17,8 +17,17 @@
 // start when a service method was forgotten. Health and reflection are always open.
 //
 // MintToken issues tokens (dev tool `anken-token`, and the tests of every service).
+//
+// Every call presents its token, and verifying one (two JSON parses, libjwt, the HMAC or RSA
+// check) cost more than the rest of a call's framework path together. So Authenticator
+// remembers the tokens it accepted (at most kVerifiedTokenCacheSize, each at most 2 KiB,
+// forgotten all at once when full): what their signature, iss, aud, sub, role and
+// partner_id checks concluded cannot change for the same bytes under the same
+// configuration, so a remembered token skips them; exp and nbf are checked against the
+// clock on every call, as before. Refused tokens are never remembered.
 
 #include <initializer_list>
+#include <memory>
 #include <set>
 #include <string>
 #include <utility>
@@ -67,6 +76,8 @@ inline constexpr absl::Duration kDefaultLeeway = absl::Seconds(30);
 inline constexpr absl::Duration kMaxLeeway = absl::Minutes(5);
 // HS256 keys shorter than the hash (RFC 7518 §3.2) are refused, here and in LoadCommonConfig.
 inline constexpr size_t kMinHs256SecretBytes = 32;
+// Accepted tokens an Authenticator remembers (see above).
+inline constexpr size_t kVerifiedTokenCacheSize = 1024;
 
 struct AuthConfig {
   // Exactly one of the two: HS256 shared secret (>= 32 bytes), or an RSA (>= 2048 bit)
@@ -101,12 +112,18 @@ class Authenticator {
   absl::StatusOr<Principal> VerifyToken(absl::string_view token) const;
 
  private:
-  Authenticator(AuthConfig config, const Clock* clock, bool rs256)
-      : config_(std::move(config)), clock_(clock), rs256_(rs256) {}
+  class TokenCache;
+  struct Verified;
+  Authenticator(AuthConfig config, const Clock* clock, bool rs256);
+
+  // Verified's time claims against the clock: expired / not yet valid, else the principal.
+  absl::StatusOr<Principal> CheckTimes(const Verified& verified) const;
 
   AuthConfig config_;
   const Clock* clock_;
   bool rs256_;
+  // Shared by copies, which verify alike.
+  std::shared_ptr<TokenCache> cache_;
 };
 
 struct MintOptions {

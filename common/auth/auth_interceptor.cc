@@ -1,5 +1,6 @@
 #include "common/auth/auth_interceptor.h"
 
+#include <array>
 #include <iterator>
 #include <map>
 #include <memory>
@@ -9,8 +10,10 @@
 
 #include "absl/base/thread_annotations.h"
 #include "absl/container/flat_hash_map.h"
+#include "absl/hash/hash.h"
 #include "absl/synchronization/mutex.h"
 #include "common/log/log.h"
+#include "common/server/request_check.h"
 #include "grpcpp/support/byte_buffer.h"
 #include "grpcpp/support/slice.h"
 
@@ -22,28 +25,37 @@ constexpr absl::string_view kReasonAuthNotConfigured = "AUTH_NOT_CONFIGURED";
 
 // Outcomes of the calls in flight, keyed by their context. An entry is owned by the
 // interceptor that wrote it, so a context reused for a later call can never see (or have
-// erased) a stale outcome.
+// erased) a stale outcome. Every call writes, reads and erases its entry, from whichever
+// thread gRPC runs it on, so the map is split in shards with a lock each: concurrent calls
+// rarely wait for one another.
 class CallRegistry {
  public:
   void Put(const grpc::ServerContextBase* ctx, const void* owner,
            absl::StatusOr<Principal> caller) {
-    absl::MutexLock lock(&mu_);
-    calls_.insert_or_assign(ctx, Record{owner, std::move(caller)});
+    Shard& shard = ShardOf(ctx);
+    absl::MutexLock lock(&shard.mu);
+    shard.calls.insert_or_assign(ctx, Record{owner, std::move(caller)});
   }
   void Erase(const grpc::ServerContextBase* ctx, const void* owner) {
-    absl::MutexLock lock(&mu_);
-    auto it = calls_.find(ctx);
-    if (it != calls_.end() && it->second.owner == owner) calls_.erase(it);
+    Shard& shard = ShardOf(ctx);
+    absl::MutexLock lock(&shard.mu);
+    auto it = shard.calls.find(ctx);
+    if (it != shard.calls.end() && it->second.owner == owner) shard.calls.erase(it);
   }
   std::optional<absl::StatusOr<Principal>> Get(const grpc::ServerContextBase* ctx) const {
-    absl::MutexLock lock(&mu_);
-    auto it = calls_.find(ctx);
-    if (it == calls_.end()) return std::nullopt;
+    const Shard& shard = ShardOf(ctx);
+    absl::MutexLock lock(&shard.mu);
+    auto it = shard.calls.find(ctx);
+    if (it == shard.calls.end()) return std::nullopt;
     return it->second.caller;
   }
   size_t Size() const {
-    absl::MutexLock lock(&mu_);
-    return calls_.size();
+    size_t n = 0;
+    for (const Shard& shard : shards_) {
+      absl::MutexLock lock(&shard.mu);
+      n += shard.calls.size();
+    }
+    return n;
   }
 
  private:
@@ -51,8 +63,20 @@ class CallRegistry {
     const void* owner;
     absl::StatusOr<Principal> caller;
   };
-  mutable absl::Mutex mu_;
-  absl::flat_hash_map<const grpc::ServerContextBase*, Record> calls_ ABSL_GUARDED_BY(mu_);
+  struct Shard {
+    mutable absl::Mutex mu;
+    absl::flat_hash_map<const grpc::ServerContextBase*, Record> calls ABSL_GUARDED_BY(mu);
+  };
+  static constexpr size_t kShards = 16;
+
+  Shard& ShardOf(const grpc::ServerContextBase* ctx) {
+    return shards_[absl::HashOf(ctx) % kShards];
+  }
+  const Shard& ShardOf(const grpc::ServerContextBase* ctx) const {
+    return shards_[absl::HashOf(ctx) % kShards];
+  }
+
+  std::array<Shard, kShards> shards_;
 };
 
 CallRegistry& Registry() {
@@ -173,6 +197,9 @@ absl::StatusOr<Principal> CallerOf(const grpc::ServerContextBase* ctx) {
     return WithReason(absl::InternalError("no auth interceptor saw this call"),
                       kReasonAuthNotConfigured);
   }
+  // A request the server refused before its handler (common/server/request_check.h), told
+  // only to a caller who may make the call at all.
+  if (caller->ok()) RETURN_IF_ERROR(server::RequestRefusal(*ctx));
   return *std::move(caller);
 }
 

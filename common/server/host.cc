@@ -2,8 +2,12 @@
 
 #include <signal.h>
 
+#include <algorithm>
+
 #include "absl/strings/str_cat.h"
+#include "absl/synchronization/mutex.h"
 #include "common/log/log.h"
+#include "common/server/request_check.h"
 #include "grpcpp/ext/proto_server_reflection_plugin.h"
 #include "grpcpp/health_check_service_interface.h"
 #include "grpcpp/server_builder.h"
@@ -44,7 +48,11 @@ absl::Status ServiceHost::Start() {
   builder.AddChannelArgument(GRPC_ARG_HTTP2_MAX_PING_STRIKES, 0);
   // Two processes must not silently share a port (gRPC enables SO_REUSEPORT by default).
   builder.AddChannelArgument(GRPC_ARG_ALLOW_REUSEPORT, 0);
+  builder.SetSyncServerOption(grpc::ServerBuilder::SyncServerOption::MAX_POLLERS,
+                              std::max(options_.max_idle_threads, 1));
   for (grpc::Service* s : services_) builder.RegisterService(s);
+  // First: the interceptors after it must see its INVALID_ARGUMENT, not gRPC's INTERNAL.
+  interceptors_.insert(interceptors_.begin(), MakeRequestCheckInterceptorFactory());
   if (!interceptors_.empty()) {
     builder.experimental().SetInterceptorCreators(std::move(interceptors_));
     interceptors_.clear();
@@ -108,6 +116,10 @@ void ServiceHost::Wait() {
   std::unique_lock<std::mutex> lock(mu_);
   if (server_ == nullptr) return;
   cv_.wait(lock, [this] { return stopped_; });
+}
+
+void PrepareServingProcess() {
+  absl::SetMutexDeadlockDetectionMode(absl::OnDeadlockCycle::kIgnore);
 }
 
 void BlockShutdownSignals() {

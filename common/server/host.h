@@ -31,6 +31,11 @@ struct HostOptions {
   absl::Duration keepalive_time = absl::Minutes(1);
   absl::Duration shutdown_grace = absl::Seconds(10);
   absl::Duration health_interval = absl::Seconds(5);
+  // Idle threads the synchronous server keeps waiting for calls. gRPC's default (2) makes a
+  // thread whose call ends exit whenever two others wait, and the next call start a new one:
+  // with handlers that block on the database, that was a thread created and destroyed for
+  // every few calls under load. Threads are still made only when calls need them.
+  int max_idle_threads = 64;
 };
 
 class ServiceHost {
@@ -81,6 +86,13 @@ class ServiceHost {
 // Blocks SIGTERM and SIGINT in the calling thread and every thread it creates afterwards.
 // Call first thing in main(), before any thread exists, then WaitForShutdownSignal().
 void BlockShutdownSignals();
+// Process-wide settings of a serving binary (ServiceMain, the bench's Echo servers); call
+// first thing in main(). It turns off Abseil's mutex deadlock detection, which Debian's
+// Abseil build leaves on: it records every lock order of every absl::Mutex (gRPC's own
+// included) in a global graph, with a stack trace, on every acquisition — a debugging aid
+// that cost the serving path a large share of its CPU (bench/run's profile). Tests leave it
+// on, where it catches lock-order bugs.
+void PrepareServingProcess();
 // Waits for SIGTERM or SIGINT (which must be blocked) and returns its number.
 int WaitForShutdownSignal();
 

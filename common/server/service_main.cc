@@ -47,6 +47,7 @@ std::string MigrationsDir(const Env& env) {
 }
 
 int ServiceMain(int argc, char** argv, ServiceDefinition def) {
+  PrepareServingProcess();
   // Before any thread exists, so that only WaitForShutdownSignal() sees SIGTERM/SIGINT.
   BlockShutdownSignals();
 

@@ -258,6 +258,60 @@ TEST_F(AuthTest, ExpiryIsCheckedAgainstTheInjectedClockWithLeeway) {
   EXPECT_TRUE(auth.Authenticate("Bearer " + token).ok());
 }
 
+// Accepted tokens are remembered (auth.h): what is remembered is only what the same bytes
+// under the same configuration always conclude; the validity window is checked every time.
+TEST_F(AuthTest, RememberedTokensAreStillCheckedAgainstTheClock) {
+  FakeClock minted_at(absl::FromUnixSeconds(now_ + 600));
+  MintOptions o = Staff("carol");
+  o.clock = &minted_at;  // nbf = now + 10 min, exp = now + 70 min
+  const std::string token = Mint(o);
+  Authenticator auth = Hs256();
+  clock_.Set(absl::FromUnixSeconds(now_ + 900));
+  auto first = auth.Authenticate("Bearer " + token);
+  ASSERT_TRUE(first.ok()) << first.status();
+  auto again = auth.Authenticate("Bearer " + token);
+  ASSERT_TRUE(again.ok()) << again.status();
+  EXPECT_EQ(*again, *first);
+  EXPECT_EQ(again->subject, "carol");
+
+  clock_.Set(absl::FromUnixSeconds(now_ + 600 - 31));  // before nbf (clock stepped back)
+  EXPECT_TRUE(Rejected(auth.Authenticate("Bearer " + token), kReasonTokenNotYetValid));
+  clock_.Set(absl::FromUnixSeconds(now_ + 600 + 3600 + 30));  // past exp and the leeway
+  EXPECT_TRUE(Rejected(auth.Authenticate("Bearer " + token), kReasonTokenExpired));
+  clock_.Set(absl::FromUnixSeconds(now_ + 900));
+  EXPECT_TRUE(auth.VerifyToken(token).ok());
+
+  // Nothing is shared with an authenticator of another key, and a tampered copy of a
+  // remembered token is verified (and refused) afresh.
+  AuthConfig other = Hs256Config();
+  other.hs256_secret = kOtherSecret;
+  auto other_auth = Authenticator::Create(other, clock_);
+  ASSERT_TRUE(other_auth.ok());
+  EXPECT_TRUE(Rejected(other_auth->Authenticate("Bearer " + token), kReasonTokenInvalid));
+  std::string tampered = token;  // a signature character that carries no padding bits
+  char& c = tampered[tampered.size() - 5];
+  c = c == 'A' ? 'B' : 'A';
+  EXPECT_TRUE(Rejected(auth.Authenticate("Bearer " + tampered), kReasonTokenInvalid));
+  // A copy verifies alike.
+  Authenticator copy = auth;
+  EXPECT_TRUE(copy.Authenticate("Bearer " + token).ok());
+}
+
+TEST_F(AuthTest, MoreTokensThanTheCacheHoldsAllVerify) {
+  Authenticator auth = Hs256();
+  std::vector<std::string> tokens;
+  for (size_t i = 0; i < kVerifiedTokenCacheSize + 10; ++i) {
+    tokens.push_back(Mint(Staff(absl::StrCat("user", i))));
+  }
+  for (int round = 0; round < 2; ++round) {
+    for (size_t i = 0; i < tokens.size(); ++i) {
+      auto p = auth.Authenticate("Bearer " + tokens[i]);
+      ASSERT_TRUE(p.ok()) << p.status();
+      ASSERT_EQ(p->subject, absl::StrCat("user", i));
+    }
+  }
+}
+
 TEST_F(AuthTest, ZeroLeewayIsExact) {
   AuthConfig c = Hs256Config();
   c.leeway = absl::ZeroDuration();
