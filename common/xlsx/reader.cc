@@ -84,7 +84,9 @@ bool EscapeAt(absl::string_view s, size_t i, uint32_t* cp) {
 }
 
 // Decodes the _xHHHH_ escapes as Excel does on reading (surrogate pairs joined; a lone
-// surrogate or NUL stays literal text).
+// surrogate stays literal text). _x0000_ decodes to a NUL character: XML cannot hold one any
+// other way, and a service must see it to refuse it (a NUL kept as the literal "_x0000_" would
+// pass every check and reach storage as seven harmless-looking characters).
 std::string DecodeEscapes(std::string text) {
   if (text.find("_x") == std::string::npos) return text;
   std::string out;
@@ -99,7 +101,7 @@ std::string DecodeEscapes(std::string text) {
         i += 14;
         continue;
       }
-      if (cp != 0 && (cp < 0xD800 || cp > 0xDFFF)) {
+      if (cp < 0xD800 || cp > 0xDFFF) {
         AppendUtf8(cp, &out);
         i += 7;
         continue;

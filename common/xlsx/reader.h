@@ -31,7 +31,9 @@ struct Cell {
   int column = 0;  // 1-based: A = 1
   CellType type = CellType::kEmpty;
   // The value as the file spells it. kString: the text (rich-text runs joined, furigana
-  // runs dropped, _xHHHH_ escapes decoded); also t="d" ISO dates, which ParseTextDate reads.
+  // runs dropped, _xHHHH_ escapes decoded, _x0000_ too: text may hold control characters and
+  // NUL, which a consumer that stores text must refuse); also t="d" ISO dates, which
+  // ParseTextDate reads.
   // kNumber: the <v> text exactly ("1250000", "1E+020"): read money with ParseWholeNumber.
   // kBool: "0" / "1". kError: "#N/A" etc. kEmpty: "".
   std::string text;

@@ -161,13 +161,13 @@ absl::Status ZipInput::Inflate(int64_t index,
         absl::StrCat("zip entry \"", shown, "\" cannot be opened (", zip_strerror(archive_), ")"));
   }
   ++stats_->entries_inflated;
-  std::vector<char> buffer(static_cast<size_t>(kChunk));
+  if (buffer_.empty()) buffer_.resize(static_cast<size_t>(kChunk));
   int64_t produced = 0;
   absl::Status status;
   while (status.ok()) {
     // Never ask for more than one byte past the cap: that byte is how we learn it is passed.
     const int64_t want = std::min<int64_t>(kChunk, allowed - produced + 1);
-    const zip_int64_t n = zip_fread(file, buffer.data(), static_cast<zip_uint64_t>(want));
+    const zip_int64_t n = zip_fread(file, buffer_.data(), static_cast<zip_uint64_t>(want));
     if (n < 0) {
       status = Refuse(
           absl::StrCat("zip entry \"", shown, "\" is damaged (", zip_file_strerror(file), ")"));
@@ -181,7 +181,7 @@ absl::Status ZipInput::Inflate(int64_t index,
       status = Refuse(absl::StrCat("zip entry \"", shown, "\" inflates past ", cap));
       break;
     }
-    status = sink(absl::string_view(buffer.data(), static_cast<size_t>(n)));
+    status = sink(absl::string_view(buffer_.data(), static_cast<size_t>(n)));
   }
   // libzip may report a CRC mismatch only when the file is closed.
   const int closed = zip_fclose(file);

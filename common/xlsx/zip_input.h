@@ -55,6 +55,7 @@ class ZipInput {
   ReadStats* stats_;
   std::vector<Entry> entries_;
   absl::flat_hash_map<std::string, int64_t> by_name_;  // lower-cased name -> index
+  std::vector<char> buffer_;  // one inflate chunk, allocated once for all entries
 };
 
 }  // namespace anken::xlsx::internal

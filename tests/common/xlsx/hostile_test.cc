@@ -15,25 +15,19 @@
 namespace anken::xlsx {
 namespace {
 
+using testing::BillionLaughsDoctype;
 using testing::BuildZip;
+using testing::FillerSheet;
 using testing::MinimalParts;
 using testing::MinimalXlsx;
 using testing::PatchDeclaredSize;
+using testing::PseudoRandomBytes;
 using testing::ReadTestdata;
 using testing::SheetXml;
 using testing::ZipEntry;
 
 constexpr int64_t kMiB = 1 << 20;
 constexpr char kSheetPart[] = "xl/worksheets/sheet1.xml";
-
-// Well-formed sheet XML of about `bytes` bytes, nearly all empty <p/> elements (deflates
-// ~1000:1, and no token is long), so that only a byte or ratio cap can stop it.
-std::string FillerSheet(int64_t bytes) {
-  std::string filler;
-  filler.reserve(static_cast<size_t>(bytes));
-  while (static_cast<int64_t>(filler.size()) < bytes) filler += "<p/>";
-  return SheetXml(absl::StrCat("<row r=\"1\"><c r=\"A1\"><v>1</v></c></row>", filler));
-}
 
 // Reads every sheet; returns the status and fills `stats`.
 absl::Status ReadAll(const std::string& bytes, const ReadLimits& limits, ReadStats* stats) {
@@ -145,15 +139,8 @@ constexpr char kXxeSheet[] =
     "</worksheet>";
 
 std::string BillionLaughs() {
-  std::string dtd = "<!DOCTYPE sst [<!ENTITY l0 \"lol\">";
-  for (int i = 1; i < 10; ++i) {
-    absl::StrAppend(&dtd, "<!ENTITY l", i, " \"");
-    for (int k = 0; k < 10; ++k) absl::StrAppend(&dtd, "&l", i - 1, ";");
-    absl::StrAppend(&dtd, "\">");
-  }
-  absl::StrAppend(&dtd, "]>");
-  return absl::StrCat("<?xml version=\"1.0\"?>", dtd, "<sst xmlns=\"", testing::kMainNs,
-                      "\"><si><t>&l9;</t></si></sst>");
+  return absl::StrCat("<?xml version=\"1.0\"?>", BillionLaughsDoctype("sst"), "<sst xmlns=\"",
+                      testing::kMainNs, "\"><si><t>&l9;</t></si></sst>");
 }
 
 TEST(Xml, ExternalEntityInASheetIsRefusedAtTheDoctype) {
@@ -199,13 +186,7 @@ TEST(Xml, LongTokensAreRefusedBeforeExpatBuffersThem) {
   // hold each whole in memory (the two first) or it is no spreadsheet (the last).
   // Noise, so that the declared inflate ratio is unremarkable and only the gap cap can act.
   const auto noise = [](absl::string_view alphabet) {
-    std::string out(2 * kMiB, ' ');
-    uint32_t x = 7;
-    for (char& c : out) {
-      x = x * 1664525u + 1013904223u;
-      c = alphabet[(x >> 24) % alphabet.size()];
-    }
-    return out;
+    return PseudoRandomBytes(2 * kMiB, 7, alphabet);
   };
   const std::string letters = noise("abcdefghijklmnopqrstuvwxyz0123456789");
   for (const std::string& rows :
@@ -262,12 +243,7 @@ TEST(Paths, NamesThatDifferOnlyInCaseAreAmbiguous) {
 
 TEST(NotXlsx, TwentyMegabyteFileIsRefusedUnread) {
   // A well-formed zip, so that only the size cap can refuse it.
-  std::string noise(20 * kMiB, '\0');
-  uint32_t x = 12345;
-  for (char& c : noise) {
-    x = x * 1664525u + 1013904223u;
-    c = static_cast<char>(x >> 24);
-  }
+  const std::string noise = PseudoRandomBytes(20 * kMiB, 12345);
   std::vector<ZipEntry> parts = MinimalParts(SheetXml(""));
   parts.push_back({"xl/media/noise.bin", noise, ZIP_CM_STORE});
   const std::string big = BuildZip(parts);

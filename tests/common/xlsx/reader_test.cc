@@ -322,6 +322,34 @@ TEST(Crafted, CellTypesAndEscapes) {
   EXPECT_EQ(At(s, 1, 7).type, CellType::kEmpty);
 }
 
+TEST(Crafted, ControlCharacterEscapesReachTheCallerAsCharacters) {
+  // XML 1.0 cannot hold NUL (not even as &#0;) and turns a raw CR into LF: _xHHHH_ is how a
+  // spreadsheet carries them, so a consumer that must refuse them has to see them decoded.
+  const std::string sst = absl::StrCat("<sst xmlns=\"", testing::kMainNs,
+                                       "\"><si><r><t>a</t></r><r><t>_x0000_b</t></r></si></sst>");
+  const std::string sheet = SheetXml(
+      "<row r=\"1\"><c r=\"A1\" t=\"inlineStr\"><is><t>x_x0000_y</t></is></c>"
+      "<c r=\"B1\" t=\"inlineStr\"><is><t>_x000D_=1</t></is></c>"
+      "<c r=\"C1\" t=\"s\"><v>0</v></c>"
+      "<c r=\"D1\" t=\"inlineStr\"><is><t>_x0000</t></is></c></row>");
+  auto book = ReadXlsx(MinimalXlsx(sheet, sst));
+  ASSERT_TRUE(book.ok()) << book.status();
+  const Sheet& s = book->sheets[0];
+  ExpectText(s, 1, 1, std::string("x\0y", 3));
+  ExpectText(s, 1, 2, "\r=1");
+  ExpectText(s, 1, 3, std::string("a\0b", 3));
+  ExpectText(s, 1, 4, "_x0000");  // not an escape: no closing underscore
+  // A raw NUL or a NUL character reference is not XML at all.
+  for (const std::string& t : {std::string("a\0b", 3), std::string("a&#0;b")}) {
+    const std::string bad =
+        SheetXml(absl::StrCat("<row r=\"1\"><c t=\"inlineStr\"><is><t>", t, "</t></is></c></row>"));
+    absl::StatusOr<Workbook> refused = ReadXlsx(MinimalXlsx(bad));
+    ASSERT_FALSE(refused.ok());
+    EXPECT_TRUE(absl::StrContains(refused.status().message(), "not well-formed XML"))
+        << refused.status();
+  }
+}
+
 TEST(Crafted, Utf16Document) {
   const std::string ascii = absl::StrCat(
       "<?xml version=\"1.0\" encoding=\"UTF-16\"?><worksheet xmlns=\"", testing::kMainNs,
