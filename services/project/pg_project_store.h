@@ -88,6 +88,8 @@ class PgProjectStore final : public ProjectStore {
   absl::StatusOr<std::string> CreateQuote(const WriteContext& ctx, Quote quote,
                                           const Encoder<Quote>& encode) override;
   absl::StatusOr<Quote> GetQuote(int64_t id, absl::Time deadline) override;
+  absl::StatusOr<std::vector<Quote>> ListQuotes(const QuoteFilter& filter, int64_t after_id,
+                                                int limit, absl::Time deadline) override;
   absl::StatusOr<Quote> UpdateQuote(const WriteContext& ctx, int64_t id,
                                     const Mutator<Quote>& mutate) override;
   absl::StatusOr<Quote> AcceptQuote(const WriteContext& ctx, int64_t id,

@@ -207,6 +207,18 @@ RETURNING id)sql";
 inline constexpr char kGetQuote[] =
     "SELECT " ANKEN_QUOTE_COLUMNS " FROM project.quotes q WHERE q.id = $1";
 
+// $1 project_id (0: any), $2 customer_id of the case (0: any), $3 statuses as a smallint[]
+// literal ('{}': any), $4 after_id (0: first page), $5 limit. By id.
+inline constexpr char kListQuotes[] =
+    "SELECT " ANKEN_QUOTE_COLUMNS R"sql( FROM project.quotes q
+WHERE ($1::bigint = 0 OR q.project_id = $1)
+  AND ($2::bigint = 0 OR q.project_id IN (
+    SELECT p.id FROM project.projects p WHERE p.customer_id = $2))
+  AND (cardinality($3::smallint[]) = 0 OR q.status = ANY($3::smallint[]))
+  AND q.id > $4
+ORDER BY q.id
+LIMIT $5)sql";
+
 // $1 id.
 inline constexpr char kGetQuoteForUpdate[] =
     "SELECT " ANKEN_QUOTE_COLUMNS " FROM project.quotes q WHERE q.id = $1 FOR UPDATE";

@@ -166,7 +166,10 @@ auth::MethodRoles ProjectServiceImpl::Roles() {
     r.Allow(Method(m), write);
   }
   r.Allow(Method("ListMyTodos"), {Role::kAdmin, Role::kStaff, Role::kAccounting});
-  r.Allow(Method("GetQuotePdf"), {Role::kAdmin, Role::kStaff, Role::kAccounting});
+  // Quotes are internal: read by the people who price and bill, never by partners.
+  for (const char* m : {"GetQuote", "ListQuotes", "GetQuotePdf"}) {
+    r.Allow(Method(m), {Role::kAdmin, Role::kStaff, Role::kAccounting});
+  }
   // Report intake records what partners report; staff may correct.
   r.Allow(Method("RecordReferralOutcome"), {Role::kAdmin, Role::kStaff, Role::kService});
   return r;
@@ -456,13 +459,21 @@ grpc::Status ProjectServiceImpl::ListReferrals(grpc::ServerContext* ctx,
   if (!after.ok()) return Fail(after.status());
   ProjectFilter f;
   f.partner_id = caller.role == Role::kPartner ? PartnerIdOf(caller) : req->partner_id();
-  if (f.partner_id <= 0) {
+  const bool all_partners = caller.role != Role::kPartner && req->all_partners();
+  if (all_partners && f.partner_id != 0) {
+    return Fail(InvalidField("all_partners", "cannot be combined with partner_id"));
+  }
+  if (f.partner_id <= 0 && !all_partners) {
     if (caller.role == Role::kPartner) return grpc::Status::OK;
     return Fail(InvalidField("partner_id", "is required", "REQUIRED"));
   }
   for (int o : req->outcomes()) {
     if (o < 1 || o > 3) return Fail(InvalidField("outcomes", "unknown outcome"));
     f.outcomes.push_back(static_cast<Outcome>(o));
+  }
+  // Only referred cases have an outcome: without a partner, "any outcome" keeps the list to them.
+  if (all_partners && f.outcomes.empty()) {
+    f.outcomes = {Outcome::kInProgress, Outcome::kCompleted, Outcome::kLost};
   }
   ProjectPosition pos;
   pos.id = *after;

@@ -69,6 +69,9 @@ class ProjectServiceImpl final : public v1::ProjectService::Service {
                              v1::Product*) override;
   grpc::Status ListProducts(grpc::ServerContext*, const v1::ListProductsRequest*,
                             v1::ListProductsResponse*) override;
+  grpc::Status GetQuote(grpc::ServerContext*, const v1::GetQuoteRequest*, v1::Quote*) override;
+  grpc::Status ListQuotes(grpc::ServerContext*, const v1::ListQuotesRequest*,
+                          v1::ListQuotesResponse*) override;
   grpc::Status CreateQuote(grpc::ServerContext*, const v1::CreateQuoteRequest*, v1::Quote*) override;
   grpc::Status UpdateQuote(grpc::ServerContext*, const v1::UpdateQuoteRequest*, v1::Quote*) override;
   grpc::Status SendQuote(grpc::ServerContext*, const v1::SendQuoteRequest*, v1::Quote*) override;

@@ -47,6 +47,13 @@ struct ProjectPosition {
   absl::Time update_time;    // used with kUpdateTimeDesc
 };
 
+// The filters of ListQuotes; they combine.
+struct QuoteFilter {
+  int64_t project_id = 0;             // any when 0
+  int64_t customer_id = 0;            // any when 0: only quotes of this customer's cases
+  std::vector<QuoteStatus> statuses;  // any when empty
+};
+
 // One case of a CSV import: a new case (id 0) or a full replacement of an existing one's
 // writable fields (by number), checked against its version when given.
 struct ProjectImportRow {
@@ -95,6 +102,10 @@ class ProjectStore {
   virtual absl::StatusOr<std::string> CreateQuote(const WriteContext& ctx, Quote quote,
                                                   const Encoder<Quote>& encode) = 0;
   virtual absl::StatusOr<Quote> GetQuote(int64_t id, absl::Time deadline) = 0;
+  // At most `limit` quotes with id > after_id, by id, with their lines and per-rate totals.
+  virtual absl::StatusOr<std::vector<Quote>> ListQuotes(const QuoteFilter& filter,
+                                                        int64_t after_id, int limit,
+                                                        absl::Time deadline) = 0;
   // Lines are replaced as a whole when they changed.
   virtual absl::StatusOr<Quote> UpdateQuote(const WriteContext& ctx, int64_t id,
                                             const Mutator<Quote>& mutate) = 0;

@@ -239,6 +239,44 @@ grpc::Status ProjectServiceImpl::ListProducts(grpc::ServerContext* ctx,
 
 // ---- quotes ----
 
+grpc::Status ProjectServiceImpl::GetQuote(grpc::ServerContext* ctx, const v1::GetQuoteRequest* req,
+                                          v1::Quote* resp) {
+  AUTHORIZE_OR_RETURN(const auth::Principal caller, ctx);
+  if (absl::Status s = server::RequireId(req->id(), "id"); !s.ok()) return Fail(s);
+  absl::StatusOr<Quote> q = store_.GetQuote(req->id(), DeadlineOf(*ctx));
+  if (!q.ok()) return Fail(q.status());
+  *resp = convert::ToProto(*q);
+  return grpc::Status::OK;
+}
+
+grpc::Status ProjectServiceImpl::ListQuotes(grpc::ServerContext* ctx,
+                                            const v1::ListQuotesRequest* req,
+                                            v1::ListQuotesResponse* resp) {
+  AUTHORIZE_OR_RETURN(const auth::Principal caller, ctx);
+  absl::StatusOr<int> size = api::PageSize(req->page_size());
+  if (!size.ok()) return Fail(size.status());
+  absl::StatusOr<int64_t> after = api::DecodeIdPosition(page_tokens_, *req, req->page_token());
+  if (!after.ok()) return Fail(after.status());
+  if (req->project_id() < 0) return Fail(InvalidField("project_id", "must be a positive id"));
+  if (req->customer_id() < 0) return Fail(InvalidField("customer_id", "must be a positive id"));
+  QuoteFilter f;
+  f.project_id = req->project_id();
+  f.customer_id = req->customer_id();
+  for (int s : req->statuses()) {
+    if (s == v1::QUOTE_STATUS_UNSPECIFIED || !v1::QuoteStatus_IsValid(s)) {
+      return Fail(InvalidField("statuses", "unknown quote status"));
+    }
+    f.statuses.push_back(static_cast<QuoteStatus>(s));
+  }
+  absl::StatusOr<std::vector<Quote>> rows =
+      store_.ListQuotes(f, *after, *size + 1, DeadlineOf(*ctx));
+  if (!rows.ok()) return Fail(rows.status());
+  const bool more = server::TrimPage(*rows, *size);
+  for (const auto& q : *rows) *resp->add_quotes() = convert::ToProto(q);
+  if (more) resp->set_next_page_token(api::EncodeIdPosition(page_tokens_, *req, rows->back().id));
+  return grpc::Status::OK;
+}
+
 grpc::Status ProjectServiceImpl::CreateQuote(grpc::ServerContext* ctx,
                                              const v1::CreateQuoteRequest* req, v1::Quote* resp) {
   AUTHORIZE_OR_RETURN(const auth::Principal caller, ctx);

@@ -5,6 +5,7 @@
 
 #include "anken/billing/v1/billing_service.pb.h"
 #include "anken/customer/v1/customer_service.pb.h"
+#include "anken/project/v1/project_service.pb.h"
 #include "tools/ankenctl/args.h"
 #include "tools/ankenctl/cells.h"
 #include "tools/ankenctl/request.h"
@@ -154,6 +155,12 @@ TEST(CellsTest, FormatsFieldsOfAnyMessage) {
   EXPECT_EQ(Cell(c, "partner.commission_rate_bp", Fmt::kNumber), "1000");
   EXPECT_EQ(Cell(c, "audit.update_time", Fmt::kTime), "2026-04-01 09:00");  // Tokyo
   EXPECT_EQ(Cell(c, "billing_terms.closing_day", Fmt::kNumber), "");        // unset message
+
+  project::v1::QuoteLine line;  // quantities are thousandths
+  line.set_quantity_milli(1500);
+  EXPECT_EQ(Cell(line, "quantity_milli", Fmt::kQuantity), "1.5");
+  line.set_quantity_milli(1'234'000);
+  EXPECT_EQ(Cell(line, "quantity_milli", Fmt::kQuantity), "1,234");
 }
 
 TEST(CellsTest, RenderRowsOfAListResponse) {

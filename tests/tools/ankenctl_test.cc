@@ -22,6 +22,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
@@ -358,6 +359,23 @@ TEST_F(AnkenctlTest, BadUsageExits2) {
   CtlResult bad_role = Ctl({"token", "--role", "wizard", "--sub", "e2e"});
   EXPECT_EQ(bad_role.exit_code, 2);
   EXPECT_EQ(bad_role.out, "");
+
+  // A flag (or switch) the command does not take is bad usage, never silently ignored: the
+  // command's synopsis is the list of what it takes, besides the global flags.
+  CtlResult unknown_flag = Ctl({"--addr", ProjectAddr(), "--token", StaffToken(), "quotes",
+                                "list", "--limit", "5"});
+  EXPECT_EQ(unknown_flag.exit_code, 2);
+  EXPECT_EQ(unknown_flag.out, "");
+  EXPECT_NE(unknown_flag.err.find("quotes list takes no --limit"), std::string::npos)
+      << unknown_flag.err;
+  CtlResult unknown_switch = Ctl({"--addr", CustomerAddr(), "--token", StaffToken(), "customers",
+                                  "get", "1", "--dry-run"});
+  EXPECT_EQ(unknown_switch.exit_code, 2);
+  EXPECT_NE(unknown_switch.err.find("customers get takes no --dry-run"), std::string::npos)
+      << unknown_switch.err;
+  // The same commands with only the flags they take reach the server.
+  EXPECT_EQ(Ctl({"--addr", ProjectAddr(), "--token", StaffToken(), "quotes", "list",
+                 "--page-size", "5", "--json"}).exit_code, 0);
 }
 
 TEST_F(AnkenctlTest, ServerDownExits3) {
@@ -553,6 +571,139 @@ TEST_F(AnkenctlTest, CasesCreateListAndReferrals) {
   CtlResult no_partner = Admin({"referrals", "list"});
   EXPECT_EQ(no_partner.exit_code, 2);
   EXPECT_NE(no_partner.err.find("--partner is required"), std::string::npos);
+}
+
+// A quote as CreateQuote's JSON takes it: `lines` is a JSON array of QuoteLine objects.
+std::string QuoteRequest(const std::string& request_id, int64_t project_id,
+                         const std::string& issue, const std::string& valid_until,
+                         const std::string& lines, int probability, int order_month) {
+  auto date = [](const std::string& ymd) {  // "2026-04-15"
+    return absl::StrCat(R"({"year": )", ymd.substr(0, 4), R"(, "month": )",
+                        std::stoi(ymd.substr(5, 2)), R"(, "day": )", std::stoi(ymd.substr(8, 2)),
+                        "}");
+  };
+  return absl::StrCat(R"({"request_id": ")", request_id, R"(", "quote": {"project_id": )",
+                      project_id, R"(, "issue_date": )", date(issue), R"(, "valid_until": )",
+                      date(valid_until), R"(, "lines": )", lines, R"(, "win_probability": )",
+                      probability, R"(, "expected_order_month": {"year": 2026, "month": )",
+                      order_month, "}}}");
+}
+
+TEST_F(AnkenctlTest, QuotesListAndGetAsTablesAndJson) {
+  auto customer = AdminJson<customer::v1::Customer>(
+      {"customers", "create", "--name", "見積テスト株式会社", "--request-id", "ctl-e2e-quote-c"});
+  auto project = AdminJson<project::v1::Project>(
+      {"cases", "create", "--customer", absl::StrCat(customer.id()), "--name", "見積テスト案件",
+       "--request-id", "ctl-e2e-quote-p"});
+  ASSERT_GT(project.id(), 0);
+  ASSERT_LT(project.id(), 10000);  // fits the CASE column's header width
+
+  // Two quotes through `call` (ankenctl has no quote-writing command): the first sent.
+  auto create = [&](const std::string& json) {
+    CtlResult r = Admin({"call", "anken.project.v1.ProjectService/CreateQuote", json});
+    EXPECT_EQ(r.exit_code, 0) << r.err;
+    project::v1::Quote q;
+    EXPECT_TRUE(google::protobuf::util::JsonStringToMessage(r.out, &q).ok()) << r.out;
+    return q;
+  };
+  const project::v1::Quote q1 = create(QuoteRequest(
+      "ctl-e2e-quote-1", project.id(), "2026-04-15", "2026-05-15",
+      R"([{"description": "設計作業", "quantity_milli": 1500, "unit_price": 10000,)"
+      R"(  "tax_category": "TAX_CATEGORY_STANDARD"},)"
+      R"( {"description": "弁当", "quantity_milli": 2000, "unit_price": 1234,)"
+      R"(  "tax_category": "TAX_CATEGORY_REDUCED"}])",
+      70, 6));
+  const project::v1::Quote q2 = create(QuoteRequest(
+      "ctl-e2e-quote-2", project.id(), "2026-04-20", "2026-05-20",
+      R"([{"description": "保守", "quantity_milli": 1000, "unit_price": 50000,)"
+      R"(  "tax_category": "TAX_CATEGORY_STANDARD"}])",
+      30, 7));
+  ASSERT_GT(q1.id(), 0);
+  ASSERT_LT(q2.id(), 100);  // two-digit ids keep the expected text simple
+  CtlResult sent = Admin({"call", "anken.project.v1.ProjectService/SendQuote",
+                          absl::StrCat(R"({"quote_id": )", q1.id(), "}")});
+  ASSERT_EQ(sent.exit_code, 0) << sent.err;
+
+  // The table: yen and months formatted, numbers right-aligned, by id.
+  CtlResult table = Admin({"quotes", "list", "--case", absl::StrCat(project.id())});
+  ASSERT_EQ(table.exit_code, 0) << table.err;
+  EXPECT_EQ(table.err, "");
+  auto row = [](const project::v1::Quote& q, const std::string& rest) {
+    return absl::StrCat(absl::StrFormat("%2d  %4d  %2d  ", q.id(), q.project_id(), q.number()),
+                        rest, "\n");
+  };
+  EXPECT_EQ(table.out,
+            absl::StrCat(
+                "ID  CASE  NO  ISSUED      VALID_UNTIL  STATUS  SUBTOTAL    TOTAL  WIN%  "
+                "ORDER_MONTH\n",
+                row(q1, "2026-04-15  2026-05-15   sent     ¥17,468  ¥19,165    70  2026-06"),
+                row(q2, "2026-04-20  2026-05-20   draft    ¥50,000  ¥55,000    30  2026-07")));
+
+  // Filters: by customer and status; --json is the ListQuotesResponse.
+  auto drafts = AdminJson<project::v1::ListQuotesResponse>(
+      {"quotes", "list", "--customer", absl::StrCat(customer.id()), "--status", "draft"});
+  ASSERT_EQ(drafts.quotes_size(), 1) << drafts.DebugString();
+  EXPECT_EQ(drafts.quotes(0).id(), q2.id());
+  EXPECT_EQ(drafts.quotes(0).total(), 55'000);
+  auto all = AdminJson<project::v1::ListQuotesResponse>(
+      {"quotes", "list", "--customer", absl::StrCat(customer.id()), "--page-size", "1", "--all"});
+  ASSERT_EQ(all.quotes_size(), 2);
+  EXPECT_EQ(all.quotes(0).id(), q1.id());
+  EXPECT_EQ(all.quotes(1).id(), q2.id());
+  EXPECT_EQ(all.next_page_token(), "");
+  CtlResult first = Admin({"quotes", "list", "--case", absl::StrCat(project.id()), "--page-size",
+                           "1"});
+  ASSERT_EQ(first.exit_code, 0) << first.err;
+  EXPECT_EQ(std::count(first.out.begin(), first.out.end(), '\n'), 2) << first.out;
+  EXPECT_NE(first.err.find("more rows: --all, or --page-token "), std::string::npos) << first.err;
+
+  // get: the record, then the lines (quantities as decimals), then the tax per rate.
+  CtlResult got = Admin({"quotes", "get", absl::StrCat(q1.id())});
+  ASSERT_EQ(got.exit_code, 0) << got.err;
+  for (const std::string& want :
+       {absl::StrCat("case             ", project.id(), "\n"), std::string("status           sent\n"),
+        std::string("issued           2026-04-15\n"), std::string("win_probability  70\n"),
+        std::string("order_month      2026-06\n"), std::string("subtotal         ¥17,468\n"),
+        std::string("tax              ¥1,697\n"), std::string("total            ¥19,165\n"),
+        std::string("PRODUCT  DESCRIPTION  QTY  UNIT  UNIT_PRICE  TAX        AMOUNT\n"),
+        absl::StrCat("設計作業", std::string(5, ' '), "1.5", std::string(11, ' '),
+                     "¥10,000  standard  ¥15,000\n"),
+        absl::StrCat("弁当", std::string(11, ' '), "2", std::string(12, ' '),
+                     "¥1,234  reduced    ¥2,468\n"),
+        std::string("RATE      TAXABLE     TAX\nstandard  ¥15,000  ¥1,500\n"
+                    "reduced    ¥2,468    ¥197\n")}) {
+    EXPECT_NE(got.out.find(want), std::string::npos) << want << "\nin:\n" << got.out;
+  }
+  auto got_json = AdminJson<project::v1::Quote>({"quotes", "get", absl::StrCat(q2.id())});
+  EXPECT_EQ(got_json.status(), project::v1::QUOTE_STATUS_DRAFT);
+  ASSERT_EQ(got_json.lines_size(), 1);
+  EXPECT_EQ(got_json.lines(0).description(), "保守");
+
+  // A missing quote is refused (1); bad operands and flags are usage errors (2).
+  CtlResult missing = Admin({"quotes", "get", "999999"});
+  EXPECT_EQ(missing.exit_code, 1);
+  EXPECT_EQ(missing.out, "");
+  EXPECT_NE(missing.err.find("error: NOT_FOUND: quote 999999 not found"), std::string::npos)
+      << missing.err;
+  EXPECT_NE(missing.err.find("reason: QUOTE_NOT_FOUND"), std::string::npos) << missing.err;
+  for (const std::vector<std::string>& bad : std::vector<std::vector<std::string>>{
+           {"quotes", "get"},
+           {"quotes", "get", "abc"},
+           {"quotes", "list", "7"},
+           {"quotes", "list", "--case", "x"},
+           {"quotes", "list", "--status", "bogus"}}) {
+    CtlResult r = Admin(bad);
+    EXPECT_EQ(r.exit_code, 2) << absl::StrJoin(bad, " ") << "\n" << r.err;
+    EXPECT_EQ(r.out, "") << absl::StrJoin(bad, " ");
+  }
+  // A partner token may not read quotes at all: refused, 1.
+  CtlResult partner_token = Ctl({"token", "--role", "partner", "--sub", "p1", "--partner-id", "1"});
+  ASSERT_EQ(partner_token.exit_code, 0) << partner_token.err;
+  CtlResult partner = Ctl({"quotes", "list"},
+                          {{"ANKEN_TOKEN", std::string(absl::StripAsciiWhitespace(partner_token.out))},
+                           {"ANKEN_PROJECT_ADDR", ProjectAddr()}});
+  EXPECT_EQ(partner.exit_code, 1);
+  EXPECT_NE(partner.err.find("PERMISSION_DENIED"), std::string::npos) << partner.err;
 }
 
 TEST_F(AnkenctlTest, BillingFromPlanToInvoiceAndPayment) {
@@ -823,6 +974,7 @@ TEST_F(AnkenctlTest, HelpListsEveryCommandAndShowsUsageWithAnExample) {
         "receivables overdue", "receivables aging", "missed-billing", "reports list",
         "reports lines", "reports download", "reports upload", "reports preview",
         "reports submit", "jobs list", "jobs runs", "jobs trigger", "notifications list",
+        "quotes list", "quotes get",
         "renewals run", "renewals preview", "call", "token", "methods"}) {
     EXPECT_NE(std::find(commands.begin(), commands.end(), c), commands.end()) << c << "\n"
                                                                               << help.out;

@@ -8,6 +8,7 @@
 #include "absl/strings/str_split.h"
 #include "absl/time/time.h"
 #include "common/clock/clock.h"
+#include "common/jp/format.h"
 #include "tools/ankenctl/table.h"
 
 namespace anken::ctl {
@@ -76,6 +77,7 @@ std::string ScalarText(const Message& m, const FieldDescriptor* f, int index, Fm
       return "";
   }
   if (fmt == Fmt::kYen) return Yen(number);
+  if (fmt == Fmt::kQuantity) return jp::FormatQuantity(number);
   if (fmt == Fmt::kId && number == 0) return "";
   return absl::StrCat(number);
 }
@@ -128,7 +130,7 @@ std::string RenderMessages(const std::vector<const Message*>& rows,
   Table table(headers);
   for (size_t c = 0; c < columns.size(); ++c) {
     if (columns[c].fmt == Fmt::kYen || columns[c].fmt == Fmt::kNumber ||
-        columns[c].fmt == Fmt::kId) {
+        columns[c].fmt == Fmt::kId || columns[c].fmt == Fmt::kQuantity) {
       table.AlignRight(c);
     }
   }

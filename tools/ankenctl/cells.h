@@ -2,7 +2,8 @@
 // Table cells read from any response message by field path ("referral.amount"), formatted for
 // people: yen with separators, anken.common.v1.Date as YYYY-MM-DD, YearMonth as YYYY-MM,
 // Timestamps as Tokyo "YYYY-MM-DD HH:MM", enums as their short lower-case word
-// (CUSTOMER_KIND_CORPORATION → corporation). Unset dates, times and zero ids print empty.
+// (CUSTOMER_KIND_CORPORATION → corporation), quantities in thousandths as decimals (1500 →
+// 1.5). Unset dates, times and zero ids print empty.
 // Pure (protobuf reflection).
 
 #include <string>
@@ -13,7 +14,7 @@
 
 namespace anken::ctl {
 
-enum class Fmt { kText, kId, kNumber, kYen, kDate, kMonth, kTime, kEnum, kBool };
+enum class Fmt { kText, kId, kNumber, kYen, kDate, kMonth, kTime, kEnum, kBool, kQuantity };
 
 struct Column {
   std::string header;

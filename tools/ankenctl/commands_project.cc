@@ -1,5 +1,5 @@
-// cases list|get|create, referrals list (anken.project.v1.ProjectService; a 案件 is a project).
-// quotes list|get need a ListQuotes/GetQuote RPC the project service does not offer yet.
+// cases list|get|create, referrals list, quotes list|get (anken.project.v1.ProjectService; a
+// 案件 is a project, a 見積 a quote).
 
 #include "absl/strings/str_cat.h"
 #include "tools/ankenctl/cells.h"
@@ -118,6 +118,72 @@ int ListReferrals(const Args& args) {
   });
 }
 
+const std::vector<Column>& QuoteColumns() {
+  static const auto* c = new std::vector<Column>{
+      {"ID", "id", Fmt::kId},
+      {"CASE", "project_id", Fmt::kId},
+      {"NO", "number", Fmt::kNumber},
+      {"ISSUED", "issue_date", Fmt::kDate},
+      {"VALID_UNTIL", "valid_until", Fmt::kDate},
+      {"STATUS", "status", Fmt::kEnum},
+      {"SUBTOTAL", "subtotal", Fmt::kYen},
+      {"TOTAL", "total", Fmt::kYen},
+      {"WIN%", "win_probability", Fmt::kNumber},
+      {"ORDER_MONTH", "expected_order_month", Fmt::kMonth}};
+  return *c;
+}
+
+int ListQuotes(const Args& args) {
+  if (!args.words.empty()) return UsageProblem(args, "quotes list takes flags only");
+  JsonObject req;
+  if (int code = IdFlag(args, "case", "project_id", &req)) return code;
+  if (int code = IdFlag(args, "customer", "customer_id", &req)) return code;
+  EnumFilter(args, "status", "statuses", "QUOTE_STATUS", &req);
+  std::unique_ptr<Message> resp;
+  if (int code = InvokeList(args, absl::StrCat(kService, "ListQuotes"), req, &resp)) return code;
+  return Show(args, *resp, [&] { return RenderRows(*resp, "quotes", QuoteColumns()); });
+}
+
+int GetQuote(const Args& args) {
+  int64_t id = 0;
+  if (int code = IdOperand(args, "the quote id", 1, &id)) return code;
+  std::unique_ptr<Message> resp;
+  if (int code = Invoke(args, absl::StrCat(kService, "GetQuote"),
+                        JsonObject().Int("id", id).str(), &resp)) {
+    return code;
+  }
+  return Show(args, *resp, [&] {
+    return absl::StrCat(
+        RenderRecord(*resp, {{"id", "id", Fmt::kId},
+                             {"case", "project_id", Fmt::kId},
+                             {"number", "number", Fmt::kNumber},
+                             {"status", "status", Fmt::kEnum},
+                             {"issued", "issue_date", Fmt::kDate},
+                             {"valid_until", "valid_until", Fmt::kDate},
+                             {"win_probability", "win_probability", Fmt::kNumber},
+                             {"order_month", "expected_order_month", Fmt::kMonth},
+                             {"subtotal", "subtotal", Fmt::kYen},
+                             {"tax", "tax", Fmt::kYen},
+                             {"total", "total", Fmt::kYen},
+                             {"note", "note"},
+                             {"updated", "audit.update_time", Fmt::kTime}}),
+        "\n",
+        RenderRows(*resp, "lines",
+                   {{"PRODUCT", "product_id", Fmt::kId},
+                    {"DESCRIPTION", "description"},
+                    {"QTY", "quantity_milli", Fmt::kQuantity},
+                    {"UNIT", "unit"},
+                    {"UNIT_PRICE", "unit_price", Fmt::kYen},
+                    {"TAX", "tax_category", Fmt::kEnum},
+                    {"AMOUNT", "amount", Fmt::kYen}}),
+        "\n",
+        RenderRows(*resp, "rate_totals",
+                   {{"RATE", "category", Fmt::kEnum},
+                    {"TAXABLE", "taxable_amount", Fmt::kYen},
+                    {"TAX", "tax", Fmt::kYen}}));
+  });
+}
+
 }  // namespace
 
 std::vector<Command> ProjectCommands() {
@@ -137,6 +203,13 @@ std::vector<Command> ProjectCommands() {
       {"referrals list", "--partner ID [--outcome in-progress|completed|lost] [--page-size N | --all]",
        "a partner store's referred cases with their outcome",
        "ankenctl referrals list --partner 2 --outcome in-progress", ListReferrals},
+      {"quotes list",
+       "[--case ID] [--customer ID] [--status draft|sent|accepted|rejected] "
+       "[--page-size N | --all]",
+       "quotes (見積) by id: case, number, dates, status, totals, win probability",
+       "ankenctl quotes list --customer 1 --status sent", ListQuotes},
+      {"quotes get", "ID", "show one quote with its lines and the tax per rate",
+       "ankenctl quotes get 4", GetQuote},
   };
 }
 

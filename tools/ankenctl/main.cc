@@ -6,12 +6,14 @@
 
 #include <algorithm>
 #include <iostream>
+#include <set>
 #include <string>
 #include <vector>
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
+#include "absl/strings/strip.h"
 #include "tools/ankenctl/args.h"
 #include "tools/ankenctl/commands.h"
 #include "tools/ankenctl/invoke.h"
@@ -54,6 +56,31 @@ const Command* Find(const std::vector<Command>& commands, const std::vector<std:
 std::string CommandUsage(const Command& c) {
   return absl::StrCat("usage: ankenctl ", c.name, " ", c.synopsis, "\n\n", c.summary,
                       "\n\nexample:\n  ", c.example, "\n\n", kGlobalFlags);
+}
+
+// The flags every command takes (kGlobalFlags), besides those its synopsis names.
+const std::set<std::string>& GlobalFlags() {
+  static const auto* flags = new std::set<std::string>{
+      "addr", "token", "timeout", "json", "help", "page-size", "page-token", "all", "request-id"};
+  return *flags;
+}
+
+// The first flag `args` carries that `c` does not take ("" when none): its synopsis is the one
+// list of what it takes (`--name` words, and `-o` for --output), so a mistyped or unsupported
+// flag is a usage error rather than silently ignored.
+std::string UnknownFlag(const Command& c, const Args& args) {
+  std::set<std::string> allowed = GlobalFlags();
+  for (absl::string_view word : absl::StrSplit(c.synopsis, absl::ByAnyChar(" []|="))) {
+    if (absl::ConsumePrefix(&word, "--")) allowed.insert(std::string(word));
+    if (word == "-o") allowed.insert("output");
+  }
+  for (const auto& [name, value] : args.flags) {
+    if (allowed.count(name) == 0) return name;
+  }
+  for (const std::string& name : args.switches) {
+    if (allowed.count(name) == 0) return name;
+  }
+  return "";
 }
 
 int Help(const std::vector<Command>& commands, const std::vector<std::string>& words,
@@ -117,6 +144,9 @@ int Main(int argc, char** argv) {
     return kExitOk;
   }
   args.command = c->name;
+  if (std::string flag = UnknownFlag(*c, args); !flag.empty()) {
+    return UsageProblem(args, absl::StrCat(c->name, " takes no --", flag));
+  }
   args.words.erase(args.words.begin(), args.words.begin() + static_cast<long>(used));
   return c->run(args);
 }

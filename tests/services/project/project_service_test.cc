@@ -2305,6 +2305,12 @@ TEST_F(PartnerScopeTest, PartnerIsDeniedEveryOtherRpcAndChangesNothing) {
     v1::GetQuotePdfRequest pdf;
     pdf.set_id(quote.id());
     add("GetQuotePdf" + suffix, Call(&Stub::GetQuotePdf, pdf, pa).status());
+    v1::GetQuoteRequest gq;
+    gq.set_id(quote.id());
+    add("GetQuote" + suffix, Call(&Stub::GetQuote, gq, pa).status());
+    v1::ListQuotesRequest lq;
+    lq.set_project_id(target->id());
+    add("ListQuotes" + suffix, Call(&Stub::ListQuotes, lq, pa).status());
     v1::CreateActivityRequest ca;
     ca.set_request_id(NextRequestId());
     ca.mutable_activity()->set_project_id(target->id());
@@ -2350,19 +2356,21 @@ TEST_F(PartnerScopeTest, PartnerIsDeniedEveryOtherRpcAndChangesNothing) {
   add("ImportProjects", Call(&Stub::ImportProjects, ip, pa).status());
   ip.set_validate_only(true);
   add("ImportProjects (validate_only)", Call(&Stub::ImportProjects, ip, pa).status());
+  // ListQuotes without a filter, as a partner might try to see everything.
+  add("ListQuotes (no filter)", Call(&Stub::ListQuotes, v1::ListQuotesRequest(), pa).status());
 
   for (const auto& [name, status] : calls) {
     EXPECT_TRUE(IsError(status, absl::StatusCode::kPermissionDenied, "ROLE_NOT_ALLOWED")) << name;
   }
-  // 25 RPCs in all: 4 readable ones (tested above) and these 21.
+  // 27 RPCs in all: 4 readable ones (tested above) and these 23.
   std::set<std::string> methods;
   for (const auto& [name, status] : calls) methods.insert(name.substr(0, name.find(' ')));
-  EXPECT_EQ(methods.size(), 21u);
+  EXPECT_EQ(methods.size(), 23u);
   const google::protobuf::ServiceDescriptor* service =
       google::protobuf::DescriptorPool::generated_pool()->FindServiceByName(
           "anken.project.v1.ProjectService");
   ASSERT_NE(service, nullptr);
-  EXPECT_EQ(service->method_count(), 25);
+  EXPECT_EQ(service->method_count(), 27);
 
   // Nothing changed anywhere.
   EXPECT_EQ(ProjectRows(), projects);
