@@ -90,6 +90,19 @@ inline constexpr char kSetPlanEndMonth[] = R"sql(UPDATE billing.plans SET
   end_month = $2::date, version = $3, update_time = $4::timestamptz, updated_by = $5
 WHERE project_id = $1)sql";
 
+// $1 project ids as a bigint[] literal. A renewal batch's plans, locked in project id order
+// (the order every multi-plan write locks in, so concurrent runs queue instead of deadlocking).
+inline constexpr char kLockPlans[] =
+    "SELECT " ANKEN_PLAN_COLUMNS
+    " FROM billing.plans p WHERE p.project_id = ANY($1::bigint[]) ORDER BY p.project_id FOR UPDATE";
+
+// $1 project ids, $2 new end months (date[]), $3 versions, as array literals of one length;
+// $4 update_time, $5 updated_by. kSetPlanEndMonth for many plans at once.
+inline constexpr char kSetPlanEndMonths[] = R"sql(UPDATE billing.plans p SET
+  end_month = u.end_month, version = u.version, update_time = $4::timestamptz, updated_by = $5
+FROM unnest($1::bigint[], $2::date[], $3::bigint[]) AS u(project_id, end_month, version)
+WHERE p.project_id = u.project_id)sql";
+
 // $1 first day of the month. Recurring, auto-renewing plans whose end month is before it.
 inline constexpr char kRenewalCandidates[] =
     "SELECT " ANKEN_PLAN_COLUMNS R"sql( FROM billing.plans p
@@ -145,6 +158,23 @@ inline constexpr char kInsertEntry[] = R"sql(INSERT INTO billing.entries (
 VALUES ($1, $2, $3::date, $4::date, $5, $6, $7, 1, $8, $9, 1, 1)
 ON CONFLICT (project_id, period) DO NOTHING
 RETURNING id)sql";
+
+// Many UNBILLED plan entries at once, as kInsertEntry: $1 project ids, $2 customer ids,
+// $3 billing dates, $4 revenue dates, $5 amounts, $6 taxes, $7 tax categories, $8 periods
+// ('' for none), $9 descriptions, as array literals of one length. Rows are inserted (and so
+// numbered) in the arrays' order; a period the plan has already is skipped. Returns the
+// inserted rows' id and project_id.
+inline constexpr char kInsertEntries[] = R"sql(INSERT INTO billing.entries (
+  project_id, customer_id, billing_date, revenue_date, amount, tax, tax_category, status,
+  period, description, version, kind)
+SELECT u.project_id, u.customer_id, u.billing_date, u.revenue_date, u.amount, u.tax,
+  u.tax_category, 1, nullif(u.period, ''), u.description, 1, 1
+FROM unnest($1::bigint[], $2::bigint[], $3::date[], $4::date[], $5::bigint[], $6::bigint[],
+  $7::smallint[], $8::text[], $9::text[])
+  AS u(project_id, customer_id, billing_date, revenue_date, amount, tax, tax_category, period,
+       description)
+ON CONFLICT (project_id, period) DO NOTHING
+RETURNING id, project_id)sql";
 
 // $1 id, $2 billing_date, $3 revenue_date, $4 amount, $5 tax, $6 tax_category, $7 status,
 // $8 description, $9 invoice_id (NULL: none), $10 version.
@@ -230,6 +260,13 @@ inline constexpr char kResolveRenewalFailures[] = R"sql(UPDATE billing.renewal_f
   resolved = true, resolve_time = $2::timestamptz, resolve_run_id = $3
 WHERE project_id = $1 AND NOT resolved
 RETURNING id)sql";
+
+// $1 project ids as a bigint[] literal, $2 resolve_time, $3 resolve_run_id.
+// kResolveRenewalFailures for many plans at once.
+inline constexpr char kResolveRenewalFailuresOf[] = R"sql(UPDATE billing.renewal_failures SET
+  resolved = true, resolve_time = $2::timestamptz, resolve_run_id = $3
+WHERE project_id = ANY($1::bigint[]) AND NOT resolved
+RETURNING id, project_id)sql";
 
 // $1 include_resolved, $2 before_id (0: from the newest), $3 limit. Newest first.
 inline constexpr char kListRenewalFailures[] =
@@ -351,6 +388,14 @@ inline constexpr char kNotificationExists[] = R"sql(SELECT 1 FROM billing.notifi
 WHERE id = $1)sql";
 
 // ---- audit ----
+
+// $1 event_time, $2 actor, $3 actor_role, $4 method, $5 request_id (NULL: none), then $6
+// resource types, $7 resource ids, $8 change JSON texts as text[] literals of one length: one
+// call's events (db::WriteAuditFor's record), inserted in the arrays' order.
+inline constexpr char kInsertAuditEvents[] = R"sql(INSERT INTO billing.audit_events (
+  event_time, actor, actor_role, method, resource_type, resource_id, change_json, request_id)
+SELECT $1::timestamptz, $2, $3, $4, u.resource_type, u.resource_id, u.change_json::jsonb, $5
+FROM unnest($6::text[], $7::text[], $8::text[]) AS u(resource_type, resource_id, change_json))sql";
 
 // $1 "plans/<id>", $2 "plans/<id>/%", $3 project_id, $4 before_id (0: from the newest),
 // $5 limit. The case's plan and entries, the invoices that billed its entries and its

@@ -1,5 +1,6 @@
 #include "services/billing/billing_service.h"
 
+#include <algorithm>
 #include <map>
 #include <set>
 #include <unordered_map>
@@ -27,6 +28,9 @@ using auth::Role;
 using server::DeadlineOf;
 
 constexpr char kService[] = "/anken.billing.v1.BillingService/";
+// Plans per renewal transaction: large enough that a 10,000-plan run is a few dozen
+// statements, small enough that a batch's locks and rows stay modest (about 5,000 entries).
+constexpr size_t kRenewalBatch = 500;
 
 std::string Method(absl::string_view name) { return absl::StrCat(kService, name); }
 grpc::Status Fail(const absl::Status& s) { return ToGrpcStatus(s); }
@@ -524,62 +528,108 @@ absl::StatusOr<v1::RenewalRun> BillingServiceImpl::Renew(const grpc::ServerConte
     run.set_id(run_id);
   }
 
-  for (const BillingPlan& plan : plans) {
-    auto fail = [&](absl::string_view code, absl::string_view reason) -> absl::Status {
-      RenewalFailure f;
-      f.project_id = plan.project_id;
-      f.code = std::string(code);
-      f.reason = std::string(reason);
-      f.failure_time = clock_.Now();
-      f.as_of = as_of;
-      FailureToProto(f, run.add_failures());
-      if (write == nullptr) return absl::OkStatus();
-      return store_.RecordRenewalFailure(*write, run_id, f);
+  // The plans in batches (kRenewalBatch plans per transaction): each batch's renewals are
+  // written set-based by ApplyRenewals; a batch the store refuses is applied again plan by
+  // plan, so that one bad plan is set aside with its reason and the others still renew. The
+  // response lists renewals and failures in plan order, as a run one plan at a time would.
+  auto fail = [&](const BillingPlan& plan, absl::string_view code,
+                  absl::string_view reason) -> absl::Status {
+    RenewalFailure f;
+    f.project_id = plan.project_id;
+    f.code = std::string(code);
+    f.reason = std::string(reason);
+    f.failure_time = clock_.Now();
+    f.as_of = as_of;
+    FailureToProto(f, run.add_failures());
+    if (write == nullptr) return absl::OkStatus();
+    return store_.RecordRenewalFailure(*write, run_id, f);
+  };
+  auto transient = [](const absl::Status& s) {
+    return s.code() == absl::StatusCode::kUnavailable ||
+           s.code() == absl::StatusCode::kDeadlineExceeded;
+  };
+  for (size_t start = 0; start < plans.size(); start += kRenewalBatch) {
+    const size_t end = std::min(plans.size(), start + kRenewalBatch);
+    // What each plan of the batch comes to, before anything is written.
+    struct Outcome {
+      absl::optional<PlanRenewal> renewal;
+      std::string code, reason;  // a failure when code is set
+      bool applied = true;       // false: another run renewed it meanwhile
     };
-    auto c = cases.find(plan.project_id);
-    if (c == cases.end()) {
-      RETURN_IF_ERROR(fail("PROJECT_NOT_FOUND", "the case no longer exists in the project service"));
-      continue;
-    }
-    if (!c->second.won) {
-      run.set_plans_not_won(run.plans_not_won() + 1);
-      continue;
-    }
-    if (!plan.recurring.has_value()) continue;
-    absl::optional<PlanRenewal> renewal = ComputeRenewal(*plan.recurring, as_of);
-    if (!renewal.has_value()) {
-      RETURN_IF_ERROR(fail("NO_RENEWAL_UNIT", "auto-renew is on but the plan has no renewal unit"));
-      continue;
-    }
-    renewal->project_id = plan.project_id;
-    if (write != nullptr) {
-      absl::StatusOr<bool> applied = store_.ApplyRenewal(*write, run_id, *renewal);
-      if (!applied.ok()) {
-        if (applied.status().code() == absl::StatusCode::kUnavailable ||
-            applied.status().code() == absl::StatusCode::kDeadlineExceeded) {
-          return applied.status();
-        }
-        RETURN_IF_ERROR(fail("RENEWAL_FAILED", applied.status().message()));
+    std::vector<Outcome> outcomes(end - start);
+    std::vector<PlanRenewal> due;
+    std::vector<size_t> due_at;  // index into outcomes
+    for (size_t i = start; i < end; ++i) {
+      const BillingPlan& plan = plans[i];
+      Outcome& o = outcomes[i - start];
+      auto c = cases.find(plan.project_id);
+      if (c == cases.end()) {
+        o.code = "PROJECT_NOT_FOUND";
+        o.reason = "the case no longer exists in the project service";
         continue;
       }
-      if (!*applied) continue;  // another run renewed it meanwhile
+      if (!c->second.won) {
+        run.set_plans_not_won(run.plans_not_won() + 1);
+        continue;
+      }
+      if (!plan.recurring.has_value()) continue;
+      o.renewal = ComputeRenewal(*plan.recurring, as_of);
+      if (!o.renewal.has_value()) {
+        o.code = "NO_RENEWAL_UNIT";
+        o.reason = "auto-renew is on but the plan has no renewal unit";
+        continue;
+      }
+      o.renewal->project_id = plan.project_id;
+      due.push_back(*o.renewal);
+      due_at.push_back(i - start);
     }
-    auto* out = run.add_renewals();
-    out->set_project_id(plan.project_id);
-    api::ToYearMonth(renewal->old_end_month, out->mutable_old_end_month());
-    api::ToYearMonth(renewal->new_end_month, out->mutable_new_end_month());
-    for (const PlannedEntry& e : renewal->entries) {
-      BillingEntry be;
-      be.project_id = plan.project_id;
-      be.customer_id = plan.customer_id;
-      be.billing_date = e.billing_date;
-      be.revenue_date = e.revenue_date;
-      be.amount = e.amount;
-      be.tax_category = plan.tax_category;
-      be.tax = tax::TaxFor(e.amount, plan.tax_category, tax::Rounding::kFloor);
-      be.period = e.period;
-      be.description = e.description;
-      *out->add_entries() = ToProto(be);
+    if (write != nullptr && !due.empty()) {
+      absl::StatusOr<std::vector<bool>> applied = store_.ApplyRenewals(*write, run_id, due);
+      if (applied.ok()) {
+        for (size_t k = 0; k < due.size(); ++k) outcomes[due_at[k]].applied = (*applied)[k];
+      } else if (transient(applied.status())) {
+        return applied.status();
+      } else {
+        for (size_t k = 0; k < due.size(); ++k) {
+          Outcome& o = outcomes[due_at[k]];
+          absl::StatusOr<bool> one = store_.ApplyRenewal(*write, run_id, due[k]);
+          if (one.ok()) {
+            o.applied = *one;
+          } else if (transient(one.status())) {
+            return one.status();
+          } else {
+            o.code = "RENEWAL_FAILED";
+            o.reason = std::string(one.status().message());
+          }
+        }
+      }
+    }
+    for (size_t i = start; i < end; ++i) {
+      const BillingPlan& plan = plans[i];
+      const Outcome& o = outcomes[i - start];
+      if (!o.code.empty()) {
+        RETURN_IF_ERROR(fail(plan, o.code, o.reason));
+        continue;
+      }
+      if (!o.renewal.has_value() || !o.applied) continue;
+      const PlanRenewal& renewal = *o.renewal;
+      auto* out = run.add_renewals();
+      out->set_project_id(plan.project_id);
+      api::ToYearMonth(renewal.old_end_month, out->mutable_old_end_month());
+      api::ToYearMonth(renewal.new_end_month, out->mutable_new_end_month());
+      for (const PlannedEntry& e : renewal.entries) {
+        BillingEntry be;
+        be.project_id = plan.project_id;
+        be.customer_id = plan.customer_id;
+        be.billing_date = e.billing_date;
+        be.revenue_date = e.revenue_date;
+        be.amount = e.amount;
+        be.tax_category = plan.tax_category;
+        be.tax = tax::TaxFor(e.amount, plan.tax_category, tax::Rounding::kFloor);
+        be.period = e.period;
+        be.description = e.description;
+        *out->add_entries() = ToProto(be);
+      }
     }
   }
   return run;

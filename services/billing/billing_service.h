@@ -11,6 +11,7 @@
 #include "common/clock/clock.h"
 #include "common/tax/tax.h"
 #include "services/billing/billing_store.h"
+#include "services/billing/payer_directory.h"
 #include "services/billing/peers.h"
 
 namespace anken::billing {
@@ -34,7 +35,7 @@ class BillingServiceImpl final : public v1::BillingService::Service {
   BillingServiceImpl(BillingStore& store, Peers& peers, const Clock& clock,
                      const api::PageTokenCodec& page_tokens, BillingServiceOptions options)
       : store_(store), peers_(peers), clock_(clock), page_tokens_(page_tokens),
-        options_(std::move(options)) {}
+        options_(std::move(options)), payers_(peers, clock) {}
 
   static auth::MethodRoles Roles();
 
@@ -125,6 +126,8 @@ class BillingServiceImpl final : public v1::BillingService::Service {
   const Clock& clock_;
   const api::PageTokenCodec& page_tokens_;
   const BillingServiceOptions options_;
+  // The customers' names for payer matching, kept between payment calls.
+  PayerDirectory payers_;
 };
 
 }  // namespace anken::billing

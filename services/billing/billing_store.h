@@ -1,6 +1,6 @@
 #pragma once
 // Storage of the billing service: one Postgres implementation (pg_billing_store.h); every
-// method is one transaction (RunRenewals is many: one per plan) and nothing throws.
+// method is one transaction (RunRenewals is many: one per batch of plans) and nothing throws.
 // Conventions as in customer_store.h: creates are idempotent by WriteContext::request_id;
 // updates lock the row and call `mutate`, then save with version + 1; every write records an
 // audit event in the same transaction. Audit resource ids: "plans/<project_id>",
@@ -116,6 +116,16 @@ class BillingStore {
   // returns false.
   virtual absl::StatusOr<bool> ApplyRenewal(const WriteContext& ctx, int64_t run_id,
                                             const PlanRenewal& renewal) = 0;
+  // ApplyRenewal for several plans in one transaction (RunRenewals' batches): locks the plans
+  // in project id order, then, for each renewal whose plan still ends at old_end_month,
+  // inserts its entries, sets the new end month and resolves the plan's open failure, with
+  // the plan's audit event — all set-based. Returns, per renewal in order, true when applied
+  // and false when renewed meanwhile. Any error (a plan gone: NOT_FOUND "PLAN_NOT_FOUND"; a
+  // row the schema refuses) writes nothing at all: the caller then applies the batch's plans
+  // one by one to tell the bad plan from the good ones. Renewals of one plan twice in a call
+  // are INVALID_ARGUMENT.
+  virtual absl::StatusOr<std::vector<bool>> ApplyRenewals(
+      const WriteContext& ctx, int64_t run_id, const std::vector<PlanRenewal>& renewals) = 0;
   virtual absl::Status RecordRenewalFailure(const WriteContext& ctx, int64_t run_id,
                                             const RenewalFailure& failure) = 0;
   // Newest first, ids < before_id; only unresolved ones unless include_resolved.
@@ -269,7 +279,10 @@ class BillingStore {
   // balances as locked, each seeing what the ones before it took; writes the allocations,
   // the invoices' paid amounts and, for an invoice settled, its BILLED entries → PAID. An
   // import (source not MANUAL) also records a bank_imports row. Audited ("payments/<id>",
-  // "invoices/<id>", the entries).
+  // "invoices/<id>", the entries). Set-based: a statement per kind of row for the whole
+  // batch (the payments are reconciled on the balances read just before and inserted in
+  // their final state; when the locked balances differ from those read, they are reconciled
+  // again and rewritten). A MANUAL batch holds one payment (INVALID_ARGUMENT otherwise).
   virtual absl::StatusOr<std::string> RecordPayments(
       const WriteContext& ctx, const PaymentBatch& batch, const PayerMatcher& matcher,
       const Encoder<PaymentBatchResult>& encode) = 0;

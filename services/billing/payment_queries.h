@@ -45,18 +45,52 @@ inline constexpr char kFinishBankImport[] = R"sql(UPDATE billing.bank_imports
 SET imported_count = $2, duplicate_count = $3
 WHERE id = $1)sql";
 
-// $1 payment_date, $2 amount, $3 payer_name, $4 payer_key, $5 reference, $6 memo, $7 source,
-// $8 source_key (NULL: manual), $9 import_id (NULL: none), $10 create_time, $11 created_by.
-// A new payment is UNMATCHED at version 1 until reconciled in the same transaction. No row
-// comes back for a line imported before (the unique index payments_source_key); a
-// concurrent import of the same line waits here for the first to commit or roll back.
-inline constexpr char kInsertPayment[] = R"sql(INSERT INTO billing.payments (
+// A batch's payments at once, each already reconciled (its final state): $1 payment dates,
+// $2 amounts, $3 payer names, $4 payer keys, $5 references, $6 memos, $7 source keys ('' for
+// a manual payment: NULL), $8 customer ids (0: none), $9 statuses, $10 match kinds, $11
+// unmatched reasons, $12 match details, $13 candidate ids (each a bigint[] literal), $14
+// allocated amounts, $15 credits, as array literals of one length in source-key order (the
+// order they are inserted in, so that two imports of overlapping statements meet on the
+// unique index in one order); $16 source, $17 import_id (NULL: none), $18 create_time,
+// $19 created_by. Version 1. Returns the id and source key ('' for none) of each row inserted:
+// a key stored before, or earlier in the arrays, inserts nothing (a concurrent import of the
+// same line waits here for the first to commit or roll back).
+inline constexpr char kInsertPayments[] = R"sql(INSERT INTO billing.payments (
   payment_date, amount, payer_name, payer_key, reference, memo, source, source_key, import_id,
-  status, match_kind, version, create_time, created_by, update_time, updated_by)
-VALUES ($1::date, $2, $3, $4, $5, $6, $7, $8, $9, 1, 1, 1, $10::timestamptz, $11,
-  $10::timestamptz, $11)
+  customer_id, status, match_kind, unmatched_reason, match_detail, candidate_customer_ids,
+  allocated_amount, credit, version, create_time, created_by, update_time, updated_by)
+SELECT u.payment_date, u.amount, u.payer_name, u.payer_key, u.reference, u.memo, $16,
+  nullif(u.source_key, ''), $17, nullif(u.customer_id, 0), u.status, u.match_kind,
+  u.unmatched_reason, u.match_detail, u.candidates::bigint[], u.allocated_amount, u.credit, 1,
+  $18::timestamptz, $19, $18::timestamptz, $19
+FROM unnest($1::date[], $2::bigint[], $3::text[], $4::text[], $5::text[], $6::text[],
+  $7::text[], $8::bigint[], $9::smallint[], $10::smallint[], $11::text[], $12::text[],
+  $13::text[], $14::bigint[], $15::bigint[]) WITH ORDINALITY
+  AS u(payment_date, amount, payer_name, payer_key, reference, memo, source_key, customer_id,
+       status, match_kind, unmatched_reason, match_detail, candidates, allocated_amount, credit,
+       n)
+ORDER BY u.n
 ON CONFLICT (source_key) WHERE source_key IS NOT NULL DO NOTHING
-RETURNING id)sql";
+RETURNING id, coalesce(source_key, '') AS source_key)sql";
+
+// $1 source keys as a text[] literal: those already stored (lines imported before).
+inline constexpr char kStoredSourceKeys[] =
+    "SELECT p.source_key FROM billing.payments p WHERE p.source_key = ANY($1::text[])";
+
+// kSavePayment for many payments: $1 ids, $2 customer ids (0: none), $3 statuses, $4 match
+// kinds, $5 unmatched reasons, $6 match details, $7 candidate ids (each a bigint[] literal),
+// $8 allocated amounts, $9 credits, $10 versions, as array literals of one length;
+// $11 update_time, $12 updated_by.
+inline constexpr char kSavePayments[] = R"sql(UPDATE billing.payments p SET
+  customer_id = nullif(u.customer_id, 0), status = u.status, match_kind = u.match_kind,
+  unmatched_reason = u.unmatched_reason, match_detail = u.match_detail,
+  candidate_customer_ids = u.candidates::bigint[], allocated_amount = u.allocated_amount,
+  credit = u.credit, version = u.version, update_time = $11::timestamptz, updated_by = $12
+FROM unnest($1::bigint[], $2::bigint[], $3::smallint[], $4::smallint[], $5::text[], $6::text[],
+  $7::text[], $8::bigint[], $9::bigint[], $10::bigint[])
+  AS u(id, customer_id, status, match_kind, unmatched_reason, match_detail, candidates,
+       allocated_amount, credit, version)
+WHERE p.id = u.id)sql";
 
 // $1 id, $2 customer_id (NULL: none), $3 status, $4 match_kind, $5 unmatched_reason,
 // $6 match_detail, $7 candidate ids as a bigint[] literal, $8 allocated_amount, $9 credit,
@@ -96,11 +130,16 @@ JOIN billing.invoices i ON i.id = a.invoice_id
 WHERE a.payment_id = ANY($1::bigint[]) AND NOT a.reversed
 ORDER BY a.payment_id, a.id)sql";
 
-// $1 payment_id, $2 invoice_id, $3 amount, $4 fee, $5 manual, $6 create_time, $7 created_by.
-inline constexpr char kInsertAllocation[] = R"sql(INSERT INTO billing.payment_allocations (
+// Allocations: $1 payment ids, $2 invoice ids, $3 amounts, $4 fees, $5 manual flags, as array
+// literals of one length; $6 create_time, $7 created_by. Inserted (and so numbered) in the
+// arrays' order.
+inline constexpr char kInsertAllocations[] = R"sql(INSERT INTO billing.payment_allocations (
   payment_id, invoice_id, amount, fee, manual, create_time, created_by)
-VALUES ($1, $2, $3, $4, $5, $6::timestamptz, $7)
-RETURNING id)sql";
+SELECT u.payment_id, u.invoice_id, u.amount, u.fee, u.manual, $6::timestamptz, $7
+FROM unnest($1::bigint[], $2::bigint[], $3::bigint[], $4::bigint[], $5::boolean[])
+  WITH ORDINALITY AS u(payment_id, invoice_id, amount, fee, manual, n)
+ORDER BY u.n
+RETURNING id, payment_id, invoice_id)sql";
 
 // $1 payment_id, $2 reverse_time, $3 reversed_by, $4 reverse_reason. Marks the payment's
 // allocations in force reversed; the rows stay.
@@ -139,18 +178,27 @@ inline constexpr char kLockOpenInvoicesOf[] =
     " FROM billing.invoices i WHERE "
     "i.customer_id = ANY($1::bigint[]) AND " ANKEN_INVOICE_IS_OPEN " ORDER BY i.id FOR UPDATE";
 
+// kLockOpenInvoicesOf without the lock: what an import reconciles on before it has inserted
+// its payments (it locks afterwards, and checks nothing changed meanwhile).
+inline constexpr char kOpenInvoicesOfCustomers[] =
+    "SELECT " ANKEN_OPEN_INVOICE_COLUMNS
+    " FROM billing.invoices i WHERE "
+    "i.customer_id = ANY($1::bigint[]) AND " ANKEN_INVOICE_IS_OPEN " ORDER BY i.id";
+
 // $1 invoice ids as a bigint[] literal. Those that exist, locked in id order.
 inline constexpr char kLockInvoicesById[] =
     "SELECT " ANKEN_OPEN_INVOICE_COLUMNS
     " FROM billing.invoices i WHERE i.id = ANY($1::bigint[]) ORDER BY i.id FOR UPDATE";
 
-// $1 id, $2 yen added to paid_amount (negative: taken back), $3 update_time, $4 updated_by.
-// The schema's CHECKs refuse a paid amount below 0 or above what is open.
-inline constexpr char kAddInvoicePaid[] = R"sql(UPDATE billing.invoices SET
-  paid_amount = paid_amount + $2, version = version + 1, update_time = $3::timestamptz,
-  updated_by = $4
-WHERE id = $1
-RETURNING paid_amount)sql";
+// $1 invoice ids, $2 yen added to each one's paid_amount (negative: taken back), as array
+// literals of one length (each id once); $3 update_time, $4 updated_by. Returns each id's new
+// paid_amount. The schema's CHECKs refuse a paid amount below 0 or above what is open.
+inline constexpr char kAddInvoicesPaid[] = R"sql(UPDATE billing.invoices i SET
+  paid_amount = i.paid_amount + u.delta, version = i.version + 1,
+  update_time = $3::timestamptz, updated_by = $4
+FROM unnest($1::bigint[], $2::bigint[]) AS u(id, delta)
+WHERE i.id = u.id
+RETURNING i.id, i.paid_amount)sql";
 
 // $1 id, $2 written_off_amount, $3 write_off_reason, $4 write_off_time (also the update
 // time), $5 updated_by.
@@ -159,17 +207,18 @@ inline constexpr char kWriteOffInvoice[] = R"sql(UPDATE billing.invoices SET
   version = version + 1, update_time = $4::timestamptz, updated_by = $5
 WHERE id = $1)sql";
 
-// $1 invoice_id, $2 from status, $3 to status. Moves the invoice's entries in one status to
-// another, locking them in id order first; returns those moved.
-inline constexpr char kMoveInvoiceEntries[] = R"sql(WITH locked AS (
+// $1 invoice ids as a bigint[] literal, $2 from status, $3 to status. Moves those invoices'
+// entries in one status to another, locking them in id order first; returns those moved with
+// their invoice.
+inline constexpr char kMoveEntriesOfInvoices[] = R"sql(WITH locked AS (
   SELECT e.id FROM billing.entries e
-  WHERE e.invoice_id = $1 AND e.status = $2
+  WHERE e.invoice_id = ANY($1::bigint[]) AND e.status = $2
   ORDER BY e.id
   FOR UPDATE)
 UPDATE billing.entries e SET status = $3, version = e.version + 1
 FROM locked
 WHERE e.id = locked.id
-RETURNING e.id, e.project_id)sql";
+RETURNING e.id, e.project_id, e.invoice_id)sql";
 
 // ---- receivables ----
 

@@ -437,6 +437,7 @@ PayerMatcher::PayerMatcher(const std::vector<CustomerName>& customers,
 PayerMatcher::Match PayerMatcher::MatchPayer(absl::string_view payer_name) const {
   Match m;
   const PayerName payer = NormalizePayerName(payer_name);
+  m.payer_key = payer.key;
   if (payer.body.empty()) {
     m.reason = UnmatchedReason::kNoPayerName;
     m.detail = "the payment carries no payer name";
@@ -610,12 +611,22 @@ absl::StatusOr<MatchResult> ReconcilePayment(const Payment& payment, const Payer
   if (payment.amount <= 0) {
     return DomainInvalid("amount", "AMOUNT_NOT_POSITIVE", "must be > 0 yen");
   }
-  PayerMatcher::Match who = matcher.MatchPayer(payment.payer_name);
+  return ReconcilePayment(payment, matcher.MatchPayer(payment.payer_name), open_invoices,
+                          fee_tolerance);
+}
+
+absl::StatusOr<MatchResult> ReconcilePayment(const Payment& payment,
+                                             const PayerMatcher::Match& who,
+                                             const std::vector<OpenInvoice>& open_invoices,
+                                             int64_t fee_tolerance) {
+  if (payment.amount <= 0) {
+    return DomainInvalid("amount", "AMOUNT_NOT_POSITIVE", "must be > 0 yen");
+  }
   if (who.customer_id == 0) {
     MatchResult r;
     r.reason = who.reason;
-    r.candidates = std::move(who.candidates);
-    r.detail = std::move(who.detail);
+    r.candidates = who.candidates;
+    r.detail = who.detail;
     return r;
   }
   std::vector<OpenInvoice> mine;

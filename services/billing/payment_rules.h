@@ -65,6 +65,7 @@ class PayerMatcher {
     UnmatchedReason reason = UnmatchedReason::kNone;
     std::vector<int64_t> candidates;  // kAmbiguousPayer, ascending
     std::string detail;
+    std::string payer_key;  // PayerKey(payer_name), computed on the way
   };
 
   PayerMatcher(const std::vector<CustomerName>& customers,
@@ -114,6 +115,12 @@ absl::StatusOr<MatchResult> ChooseInvoices(int64_t amount, std::vector<OpenInvoi
 // `open_invoices` (other customers' invoices are ignored). An unmatched payer gives
 // kUnmatched with its reason; the result's customer_id and source say who and how.
 absl::StatusOr<MatchResult> ReconcilePayment(const Payment& payment, const PayerMatcher& matcher,
+                                             const std::vector<OpenInvoice>& open_invoices,
+                                             int64_t fee_tolerance);
+// The same with the payer already matched (`who` = matcher.MatchPayer(payment.payer_name)), for
+// a statement import, which needs the match before it reconciles.
+absl::StatusOr<MatchResult> ReconcilePayment(const Payment& payment,
+                                             const PayerMatcher::Match& who,
                                              const std::vector<OpenInvoice>& open_invoices,
                                              int64_t fee_tolerance);
 

@@ -1,9 +1,10 @@
 // Handlers of payments (入金), reconciliation (消込) and receivables (売掛金): request checks,
-// proto <-> domain, the bank statement parsers (zengin.h), the payer matcher built per call from
-// the customer service's names and the learnt payer names (payment_rules.h), the aging rules
-// (receivables.h), and the store, which reconciles under its locks.
+// proto <-> domain, the bank statement parsers (zengin.h), the payer matcher (payment_rules.h)
+// over the customer service's names (kept between calls: payer_directory.h) and the learnt
+// payer names, the aging rules (receivables.h), and the store, which reconciles under its locks.
 
 #include <map>
+#include <memory>
 #include <string>
 #include <tuple>
 #include <utility>
@@ -105,14 +106,14 @@ absl::Status OnContent(absl::Status s) {
   return DomainError(s.code(), "content", reason ? std::string(*reason) : "", message);
 }
 
-// The matcher of one call: every customer's name and kana (customer service) and the payer
-// names people matched before (store).
-absl::StatusOr<PayerMatcher> MatcherFor(BillingStore& store, Peers& peers,
-                                        const grpc::ServerContext& ctx) {
-  ASSIGN_OR_RETURN(std::vector<CustomerName> customers, peers.CustomerNames(ctx));
+// The matcher of one call: every customer's name and kana (the customer service, through the
+// directory's cache) and the payer names people matched before (store).
+absl::StatusOr<std::shared_ptr<const PayerMatcher>> MatcherFor(BillingStore& store,
+                                                               PayerDirectory& payers,
+                                                               const grpc::ServerContext& ctx) {
   using Learnt = std::map<std::string, int64_t>;
   ASSIGN_OR_RETURN(Learnt learnt, store.LearntPayers(DeadlineOf(ctx)));
-  return PayerMatcher(customers, learnt);
+  return payers.Matcher(learnt, ctx);
 }
 
 // as_of of the receivables reads: the given day, or today in Asia/Tokyo.
@@ -197,7 +198,7 @@ grpc::Status BillingServiceImpl::RecordPayment(grpc::ServerContext* ctx,
   if (replay->has_value())
     return server::ReplyFromBytes(absl::StatusOr<std::string>(**replay), resp);
 
-  absl::StatusOr<PayerMatcher> matcher = MatcherFor(store_, peers_, *ctx);
+  absl::StatusOr<std::shared_ptr<const PayerMatcher>> matcher = MatcherFor(store_, payers_, *ctx);
   if (!matcher.ok()) return Fail(matcher.status());
   BillingStore::PaymentBatch batch;
   batch.source = PaymentSource::kManual;
@@ -210,7 +211,7 @@ grpc::Status BillingServiceImpl::RecordPayment(grpc::ServerContext* ctx,
   p.memo = req->memo();
   batch.payments.push_back(std::move(p));
   return server::ReplyFromBytes(
-      store_.RecordPayments(write, batch, *matcher,
+      store_.RecordPayments(write, batch, **matcher,
                             [](const BillingStore::PaymentBatchResult& r) {
                               return r.created.empty()
                                          ? std::string()
@@ -257,7 +258,7 @@ grpc::Status BillingServiceImpl::ImportBankStatement(grpc::ServerContext* ctx,
                        zengin ? " (全銀 dates are read as 和暦; is the file in 西暦?)" : "")));
     }
   }
-  absl::StatusOr<PayerMatcher> matcher = MatcherFor(store_, peers_, *ctx);
+  absl::StatusOr<std::shared_ptr<const PayerMatcher>> matcher = MatcherFor(store_, payers_, *ctx);
   if (!matcher.ok()) return Fail(matcher.status());
   BillingStore::PaymentBatch batch;
   batch.source = zengin ? PaymentSource::kZengin : PaymentSource::kCsv;
@@ -272,7 +273,7 @@ grpc::Status BillingServiceImpl::ImportBankStatement(grpc::ServerContext* ctx,
   batch.fee_tolerance = options_.bank_fee_tolerance;
   const int32_t lines = static_cast<int32_t>(batch.payments.size());
   return server::ReplyFromBytes(
-      store_.RecordPayments(write, batch, *matcher,
+      store_.RecordPayments(write, batch, **matcher,
                             [lines](const BillingStore::PaymentBatchResult& r) {
                               v1::ImportBankStatementResponse out;
                               out.set_line_count(lines);

@@ -1,6 +1,7 @@
 #include "services/billing/peers.h"
 
 #include "absl/strings/str_cat.h"
+#include "common/api/proto_time.h"
 #include "common/server/client.h"
 #include "common/status/errors.h"
 
@@ -87,11 +88,12 @@ absl::StatusOr<PartnerInfo> GrpcPeers::Partner(int64_t id,
   return p;
 }
 
-absl::StatusOr<std::vector<CustomerName>> GrpcPeers::CustomerNames(
-    const grpc::ServerContextBase& incoming) {
-  std::vector<CustomerName> out;
+absl::StatusOr<std::vector<DatedCustomerName>> GrpcPeers::CustomerNamesSince(
+    absl::optional<absl::Time> since, const grpc::ServerContextBase& incoming) {
+  std::vector<DatedCustomerName> out;
   customer::v1::ListCustomersRequest req;
   req.set_page_size(1000);
+  if (since.has_value()) api::ToTimestamp(*since, req.mutable_updated_since());
   do {
     grpc::ClientContext ctx;
     server::PropagateCall(incoming, &ctx);
@@ -100,10 +102,11 @@ absl::StatusOr<std::vector<CustomerName>> GrpcPeers::CustomerNames(
     grpc::Status s = customers_->ListCustomers(&ctx, req, &resp);
     if (!s.ok()) return server::PeerStatus(s, "customer");
     for (const auto& c : resp.customers()) {
-      CustomerName n;
-      n.customer_id = c.id();
-      n.name = c.name();
-      n.name_kana = c.name_kana();
+      DatedCustomerName n;
+      n.name.customer_id = c.id();
+      n.name.name = c.name();
+      n.name.name_kana = c.name_kana();
+      n.update_time = api::FromTimestamp(c.audit().update_time());
       out.push_back(std::move(n));
     }
     req.set_page_token(resp.next_page_token());

@@ -43,6 +43,12 @@ struct CustomerInfo {
   jp::BillingTerms terms;
 };
 
+// A customer's names with the time the customer service last changed it.
+struct DatedCustomerName {
+  CustomerName name;
+  absl::Time update_time;
+};
+
 class Peers {
  public:
   virtual ~Peers() = default;
@@ -61,9 +67,10 @@ class Peers {
   virtual absl::StatusOr<PartnerInfo> Partner(int64_t id,
                                               const grpc::ServerContextBase& incoming) = 0;
   // Every customer's id, name and kana (any role or lifecycle: a lead or an inactive customer
-  // may still pay), for payer matching (payment_rules.h); UNAVAILABLE as above.
-  virtual absl::StatusOr<std::vector<CustomerName>> CustomerNames(
-      const grpc::ServerContextBase& incoming) = 0;
+  // may still pay), for payer matching (payment_rules.h), with its update time; only those
+  // changed at or after `since` when given. UNAVAILABLE as above.
+  virtual absl::StatusOr<std::vector<DatedCustomerName>> CustomerNamesSince(
+      absl::optional<absl::Time> since, const grpc::ServerContextBase& incoming) = 0;
 };
 
 class GrpcPeers final : public Peers {
@@ -77,8 +84,8 @@ class GrpcPeers final : public Peers {
   absl::StatusOr<std::vector<CaseInfo>> WonCases(const grpc::ServerContextBase& incoming) override;
   absl::StatusOr<PartnerInfo> Partner(int64_t id,
                                       const grpc::ServerContextBase& incoming) override;
-  absl::StatusOr<std::vector<CustomerName>> CustomerNames(
-      const grpc::ServerContextBase& incoming) override;
+  absl::StatusOr<std::vector<DatedCustomerName>> CustomerNamesSince(
+      absl::optional<absl::Time> since, const grpc::ServerContextBase& incoming) override;
 
  private:
   // GetCustomer with the caller's deadline and trace.

@@ -19,6 +19,7 @@
 #include "common/status/errors.h"
 #include "common/status/status_macros.h"
 #include "common/tax/tax.h"
+#include "services/billing/audit_batch.h"
 #include "services/billing/billing_queries.h"
 
 namespace anken::billing {
@@ -870,6 +871,40 @@ absl::StatusOr<std::vector<BillingPlan>> PgBillingStore::RenewalCandidates(absl:
       ReadOptions("listing plans due for renewal"));
 }
 
+namespace {
+
+// A renewed plan: `before` with the new end month, the next version and the call's stamp.
+BillingPlan Renewed(const BillingPlan& before, const PlanRenewal& renewal, const Write& w) {
+  BillingPlan after = before;
+  after.recurring->end_month = renewal.new_end_month;
+  after.version = before.version + 1;
+  after.stamp.update_time = w.now;
+  after.stamp.updated_by = w.ctx.actor;
+  return after;
+}
+
+// The plan's audit event of a renewal: the fields changed, the run, the entries added and the
+// failures resolved.
+std::string RenewalChangeJson(const BillingPlan& before, const BillingPlan& after,
+                              int64_t run_id, const std::vector<int64_t>& added,
+                              const std::vector<int64_t>& resolved) {
+  JsonObject change;
+  AddChanged(Fields(before), Fields(after), change);
+  change.Add("renewal_run_id", New(absl::StrCat(run_id)));
+  change.Add("entries.added", New(JsonIds(added)));
+  if (!resolved.empty()) change.Add("renewal_failures.resolved", New(JsonIds(resolved)));
+  return change.Finish();
+}
+
+// True when `plan` still ends where the renewal was computed from (a plan renewed meanwhile,
+// re-planned or no longer recurring is left alone).
+bool StillDue(const BillingPlan& plan, const PlanRenewal& renewal) {
+  return plan.timing == Timing::kRecurring && plan.recurring.has_value() &&
+         plan.recurring->end_month == renewal.old_end_month;
+}
+
+}  // namespace
+
 absl::StatusOr<bool> PgBillingStore::ApplyRenewal(const WriteContext& ctx, int64_t run_id,
                                                   const PlanRenewal& renewal) {
   const Write w{ctx, TruncToMicros(ctx.now)};
@@ -879,20 +914,13 @@ absl::StatusOr<bool> PgBillingStore::ApplyRenewal(const WriteContext& ctx, int64
         ASSIGN_OR_RETURN(const BillingPlan before,
                          ReadPlanRow(tx, renewal.project_id, Lock::kUpdate));
         // Renewed meanwhile (or re-planned): this renewal was computed from a stale end.
-        if (before.timing != Timing::kRecurring || !before.recurring.has_value() ||
-            before.recurring->end_month != renewal.old_end_month) {
-          return false;
-        }
+        if (!StillDue(before, renewal)) return false;
         std::vector<int64_t> added;
         for (const PlannedEntry& planned : renewal.entries) {
           absl::optional<BillingEntry> e = InsertEntry(tx, before, planned);
           if (e.has_value()) added.push_back(e->id);
         }
-        BillingPlan after = before;
-        after.recurring->end_month = renewal.new_end_month;
-        after.version = before.version + 1;
-        after.stamp.update_time = w.now;
-        after.stamp.updated_by = ctx.actor;
+        const BillingPlan after = Renewed(before, renewal, w);
         tx.exec_params0(sql::kSetPlanEndMonth, after.project_id,
                         MonthText(after.recurring->end_month), after.version,
                         TimeText(after.stamp.update_time), after.stamp.updated_by);
@@ -902,15 +930,99 @@ absl::StatusOr<bool> PgBillingStore::ApplyRenewal(const WriteContext& ctx, int64
                                                  TimeText(w.now), run.get())) {
           resolved.push_back(r[0].as<int64_t>());
         }
-        JsonObject change;
-        AddChanged(Fields(before), Fields(after), change);
-        change.Add("renewal_run_id", New(absl::StrCat(run_id)));
-        change.Add("entries.added", New(JsonIds(added)));
-        if (!resolved.empty()) change.Add("renewal_failures.resolved", New(JsonIds(resolved)));
-        RETURN_IF_ERROR(Audit(tx, w, "plan", PlanResource(after.project_id), change.Finish()));
+        RETURN_IF_ERROR(Audit(tx, w, "plan", PlanResource(after.project_id),
+                              RenewalChangeJson(before, after, run_id, added, resolved)));
         return true;
       },
       WriteOptions("renewing the billing plan"));
+}
+
+absl::StatusOr<std::vector<bool>> PgBillingStore::ApplyRenewals(
+    const WriteContext& ctx, int64_t run_id, const std::vector<PlanRenewal>& renewals) {
+  std::vector<int64_t> ids;
+  ids.reserve(renewals.size());
+  for (const PlanRenewal& r : renewals) ids.push_back(r.project_id);
+  std::sort(ids.begin(), ids.end());
+  if (std::adjacent_find(ids.begin(), ids.end()) != ids.end()) {
+    return absl::InvalidArgumentError("a renewal batch names a plan twice");
+  }
+  const Write w{ctx, TruncToMicros(ctx.now)};
+  return pool_.Transact(
+      ctx.deadline,
+      [&](pqxx::work& tx) -> absl::StatusOr<std::vector<bool>> {
+        std::vector<bool> applied(renewals.size(), false);
+        if (renewals.empty()) return applied;
+        std::map<int64_t, BillingPlan> locked;
+        for (const pqxx::row& r : tx.exec_params(sql::kLockPlans, NumberArray(ids))) {
+          BillingPlan p = PlanFromRow(r);
+          locked.emplace(p.project_id, std::move(p));
+        }
+        for (int64_t id : ids) {
+          if (!locked.count(id)) return PlanNotFound(id);
+        }
+
+        // The entries of every plan still due, as arrays (one row per entry, in plan order).
+        std::vector<int64_t> e_project, e_customer, e_amount, e_tax;
+        std::vector<int> e_category;
+        std::vector<std::string> e_billing, e_revenue, e_period, e_description;
+        std::vector<int64_t> p_id, p_version;
+        std::vector<std::string> p_end;
+        for (size_t i = 0; i < renewals.size(); ++i) {
+          const PlanRenewal& renewal = renewals[i];
+          const BillingPlan& plan = locked.at(renewal.project_id);
+          if (!StillDue(plan, renewal)) continue;
+          applied[i] = true;
+          for (const PlannedEntry& e : renewal.entries) {
+            e_project.push_back(plan.project_id);
+            e_customer.push_back(plan.customer_id);
+            e_billing.push_back(DayText(e.billing_date));
+            e_revenue.push_back(DayText(e.revenue_date));
+            e_amount.push_back(e.amount);
+            e_tax.push_back(EstimateTax(e.amount, plan.tax_category));
+            e_category.push_back(tax::CategoryCode(plan.tax_category));
+            e_period.push_back(e.period);
+            e_description.push_back(e.description);
+          }
+          p_id.push_back(plan.project_id);
+          p_end.push_back(MonthText(renewal.new_end_month));
+          p_version.push_back(plan.version + 1);
+        }
+        if (p_id.empty()) return applied;
+
+        std::map<int64_t, std::vector<int64_t>> added;  // by plan, ids ascending = insert order
+        if (!e_project.empty()) {
+          for (const pqxx::row& r :
+               tx.exec_params(sql::kInsertEntries, NumberArray(e_project), NumberArray(e_customer),
+                              db::TextArray(e_billing), db::TextArray(e_revenue),
+                              NumberArray(e_amount), NumberArray(e_tax), NumberArray(e_category),
+                              db::TextArray(e_period), db::TextArray(e_description))) {
+            added[r[1].as<int64_t>()].push_back(r[0].as<int64_t>());
+          }
+        }
+        tx.exec_params0(sql::kSetPlanEndMonths, NumberArray(p_id), db::TextArray(p_end),
+                        NumberArray(p_version), TimeText(w.now), ctx.actor);
+        const Param run = NonZero(run_id);
+        std::map<int64_t, std::vector<int64_t>> resolved;
+        for (const pqxx::row& r : tx.exec_params(sql::kResolveRenewalFailuresOf, NumberArray(p_id),
+                                                 TimeText(w.now), run.get())) {
+          resolved[r[1].as<int64_t>()].push_back(r[0].as<int64_t>());
+        }
+        AuditBatch audit(ctx, w.now);
+        for (size_t i = 0; i < renewals.size(); ++i) {
+          if (!applied[i]) continue;
+          const BillingPlan& before = locked.at(renewals[i].project_id);
+          const BillingPlan after = Renewed(before, renewals[i], w);
+          std::vector<int64_t>& ids_added = added[before.project_id];
+          std::vector<int64_t>& ids_resolved = resolved[before.project_id];
+          std::sort(ids_added.begin(), ids_added.end());
+          std::sort(ids_resolved.begin(), ids_resolved.end());
+          audit.Add("plan", PlanResource(before.project_id),
+                    RenewalChangeJson(before, after, run_id, ids_added, ids_resolved));
+        }
+        RETURN_IF_ERROR(audit.Write(tx));
+        return applied;
+      },
+      WriteOptions("renewing billing plans"));
 }
 
 absl::Status PgBillingStore::RecordRenewalFailure(const WriteContext& ctx, int64_t run_id,

@@ -30,13 +30,15 @@
 // - ApplyRenewal: NOT_FOUND ("PLAN_NOT_FOUND") without a plan; a plan that is no longer
 //   recurring returns false like one renewed meanwhile. Renewal entries take the plan's
 //   customer and tax category. One audit event on the plan lists the entries created.
+//   ApplyRenewals writes exactly what ApplyRenewal would for each plan (the same rows and
+//   audit events), with one statement per kind of row for the whole batch.
 // - Renewal failures: a plan has at most one open failure; recording another one for it
 //   updates that row (code, reason, time, as_of, run), which keeps its id and so its place
 //   in the list. failure_time defaults to ctx.now when unset (the epoch). A successful
 //   ApplyRenewal resolves it.
 // - Lock order (no deadlocks): a plan before its entries (SetPlan and ApplyRenewal FOR
-//   UPDATE, entry writes FOR SHARE); an invoice before its entries; several entries in id
-//   order.
+//   UPDATE, entry writes FOR SHARE); several plans (ApplyRenewals) in project id order; an
+//   invoice before its entries; several entries in id order.
 // - IssueInvoice: INVALID_ARGUMENT when the invoice has no lines, a line repeats an entry or
 //   entry_versions does not match the lines; ABORTED ("ENTRIES_CHANGED") as the interface
 //   says. The store writes invoice.totals and the lines' allocated_tax as given (priced by
@@ -103,6 +105,8 @@ class PgBillingStore final : public BillingStore {
                                                              absl::Time deadline) override;
   absl::StatusOr<bool> ApplyRenewal(const WriteContext& ctx, int64_t run_id,
                                     const PlanRenewal& renewal) override;
+  absl::StatusOr<std::vector<bool>> ApplyRenewals(const WriteContext& ctx, int64_t run_id,
+                                                  const std::vector<PlanRenewal>& renewals) override;
   absl::Status RecordRenewalFailure(const WriteContext& ctx, int64_t run_id,
                                     const RenewalFailure& failure) override;
   absl::StatusOr<std::vector<std::pair<int64_t, RenewalFailure>>> ListRenewalFailures(

@@ -28,6 +28,7 @@
 #include "common/status/domain_error.h"
 #include "common/status/errors.h"
 #include "common/status/status_macros.h"
+#include "services/billing/audit_batch.h"
 #include "services/billing/payment_queries.h"
 #include "services/billing/pg_billing_store.h"
 
@@ -253,6 +254,42 @@ void SavePayment(pqxx::work& tx, const Write& w, const PaymentRecord& p) {
                   TimeText(w.now), w.ctx.actor);
 }
 
+// The reconciled state of payments as parallel arrays (kInsertPayments, kSavePayments).
+struct PaymentStates {
+  std::vector<int64_t> customers, allocated, credits;
+  std::vector<int> statuses, matches;
+  std::vector<std::string> reasons, details, candidates;
+
+  void Add(const PaymentRecord& p) {
+    customers.push_back(p.customer_id);
+    statuses.push_back(static_cast<int>(p.status));
+    matches.push_back(static_cast<int>(p.match));
+    reasons.push_back(p.unmatched_reason);
+    details.push_back(p.match_detail);
+    candidates.push_back(NumberArray(p.candidates));
+    allocated.push_back(p.allocated_amount);
+    credits.push_back(p.credit);
+  }
+};
+
+// SavePayment for many payments, with one statement.
+void SavePayments(pqxx::work& tx, const Write& w, const std::vector<PaymentRecord>& payments) {
+  if (payments.empty()) return;
+  std::vector<int64_t> ids, versions;
+  PaymentStates states;
+  for (const PaymentRecord& p : payments) {
+    ids.push_back(p.payment.id);
+    versions.push_back(p.version);
+    states.Add(p);
+  }
+  tx.exec_params0(sql::kSavePayments, NumberArray(ids), NumberArray(states.customers),
+                  NumberArray(states.statuses), NumberArray(states.matches),
+                  db::TextArray(states.reasons), db::TextArray(states.details),
+                  db::TextArray(states.candidates), NumberArray(states.allocated),
+                  NumberArray(states.credits), NumberArray(versions), TimeText(w.now),
+                  w.ctx.actor);
+}
+
 // ---- the invoices a write locked, and what it does to their balances ----
 
 class Ledger {
@@ -272,20 +309,23 @@ class Ledger {
       row.written_off = r["written_off_amount"].as<int64_t>();
       if (!row.issued) row.open.balance = 0;
       row.balance_before = row.open.balance;
-      rows_.emplace(row.open.id, std::move(row));
+      const int64_t id = row.open.id, customer = row.open.customer_id;
+      if (rows_.emplace(id, std::move(row)).second) of_customer_[customer].push_back(id);
     }
   }
 
   bool Has(int64_t invoice_id) const { return rows_.count(invoice_id) > 0; }
   int64_t WrittenOff(int64_t invoice_id) const { return rows_.at(invoice_id).written_off; }
 
-  // The open invoices of `customer_id` with their balances as this write left them.
+  // The open invoices of `customer_id` with their balances as this write left them, by id.
+  // (Looked up by customer: an import asks once per payment, over thousands of invoices.)
   std::vector<OpenInvoice> OpenOf(int64_t customer_id) const {
     std::vector<OpenInvoice> out;
-    for (const auto& [id, row] : rows_) {
-      if (row.issued && row.open.customer_id == customer_id && row.open.balance > 0) {
-        out.push_back(row.open);
-      }
+    auto ids = of_customer_.find(customer_id);
+    if (ids == of_customer_.end()) return out;
+    for (int64_t id : ids->second) {
+      const Row& row = rows_.at(id);
+      if (row.issued && row.open.balance > 0) out.push_back(row.open);
     }
     return out;
   }
@@ -293,20 +333,79 @@ class Ledger {
   // Books `a` of payment `payment_id` on its (locked) invoice.
   absl::StatusOr<PaymentAllocation> Allocate(pqxx::work& tx, const Write& w, int64_t payment_id,
                                              const Allocation& a, bool manual) {
+    if (!booked_.empty()) return absl::InternalError("an allocation while others are booked");
+    ASSIGN_OR_RETURN(PaymentAllocation out, Book(0, a, manual));
+    out.id = InsertBooked(tx, w, {payment_id}).front();
+    return out;
+  }
+
+  // True when `other` read the same invoices (ids, totals, balances as read, dates, status):
+  // what was reconciled on `other` holds on these.
+  bool SameOpenInvoicesAs(const Ledger& other) const {
+    if (rows_.size() != other.rows_.size()) return false;
+    for (const auto& [id, row] : rows_) {
+      auto it = other.rows_.find(id);
+      if (it == other.rows_.end()) return false;
+      const Row& o = it->second;
+      if (row.balance_before != o.balance_before || row.issued != o.issued ||
+          row.written_off != o.written_off || row.open.total != o.open.total ||
+          row.open.customer_id != o.open.customer_id || row.open.due_date != o.open.due_date ||
+          row.open.issue_date != o.open.issue_date) {
+        return false;
+      }
+    }
+    return true;
+  }
+
+  // Allocate without its INSERT: the allocation is booked on the balance and kept until
+  // InsertBooked writes every booked one with one statement. Its id is 0 until then.
+  absl::StatusOr<PaymentAllocation> Book(int64_t payment, const Allocation& a, bool manual) {
     auto it = rows_.find(a.invoice_id);
     if (it == rows_.end() || a.amount + a.fee > it->second.open.balance) {
       return absl::InternalError("an allocation exceeds what its invoice has open");
     }
     PaymentAllocation out;
-    out.id = tx.exec_params1(sql::kInsertAllocation, payment_id, a.invoice_id, a.amount, a.fee,
-                             manual, TimeText(w.now), w.ctx.actor)[0]
-                 .as<int64_t>();
     out.invoice_id = a.invoice_id;
     out.invoice_number = it->second.number;
     out.amount = a.amount;
     out.fee = a.fee;
     out.manual = manual;
     it->second.open.balance -= a.amount + a.fee;
+    booked_.push_back({payment, out});
+    return out;
+  }
+
+  // Inserts the allocations Book booked, in booking order, and returns their ids in that
+  // order. Book was given an index into `payment_ids` for each payment, not its id.
+  std::vector<int64_t> InsertBooked(pqxx::work& tx, const Write& w,
+                                    const std::vector<int64_t>& payment_ids) {
+    std::vector<int64_t> out;
+    if (booked_.empty()) return out;
+    for (auto& [payment, a] : booked_) payment = payment_ids.at(static_cast<size_t>(payment));
+    std::vector<int64_t> payments, invoices, amounts, fees;
+    std::vector<std::string> manual;
+    for (const auto& [payment_id, a] : booked_) {
+      payments.push_back(payment_id);
+      invoices.push_back(a.invoice_id);
+      amounts.push_back(a.amount);
+      fees.push_back(a.fee);
+      manual.push_back(a.manual ? "true" : "false");
+    }
+    // Ids grow in insert order: a (payment, invoice) pair booked twice gets its ids in order.
+    std::map<std::pair<int64_t, int64_t>, std::vector<int64_t>> ids;
+    for (const pqxx::row& r :
+         tx.exec_params(sql::kInsertAllocations, NumberArray(payments), NumberArray(invoices),
+                        NumberArray(amounts), NumberArray(fees), db::TextArray(manual),
+                        TimeText(w.now), w.ctx.actor)) {
+      ids[{r[1].as<int64_t>(), r[2].as<int64_t>()}].push_back(r[0].as<int64_t>());
+    }
+    std::map<std::pair<int64_t, int64_t>, size_t> used;
+    for (auto& [key, list] : ids) std::sort(list.begin(), list.end());
+    for (const auto& [payment_id, a] : booked_) {
+      const std::pair<int64_t, int64_t> key{payment_id, a.invoice_id};
+      out.push_back(ids[key].at(used[key]++));
+    }
+    booked_.clear();
     return out;
   }
 
@@ -320,24 +419,47 @@ class Ledger {
   }
 
   // Writes the paid amounts that changed, with their audit events, and moves the entries of
-  // an invoice that became settled to PAID (or, reopened, back to BILLED).
+  // an invoice that became settled to PAID (or, reopened, back to BILLED): one statement per
+  // kind of change for all the invoices, the events in the order of a write per invoice
+  // (each invoice's, then its entries').
   absl::Status Flush(pqxx::work& tx, const Write& w) {
-    for (auto& [id, row] : rows_) {
+    std::vector<int64_t> ids, deltas, settled, reopened;
+    for (const auto& [id, row] : rows_) {
       const int64_t delta = row.balance_before - row.open.balance;
       if (delta == 0) continue;
-      const int64_t paid =
-          tx.exec_params1(sql::kAddInvoicePaid, id, delta, TimeText(w.now), w.ctx.actor)[0]
-              .as<int64_t>();
-      RETURN_IF_ERROR(db::WriteAuditFor(
-          tx, kSchema, w.ctx, w.now, "invoice", InvoiceResource(id),
-          absl::StrCat("{\"paid_amount\":{\"old\":", paid - delta, ",\"new\":", paid, "}}")));
+      ids.push_back(id);
+      deltas.push_back(delta);
       if (row.balance_before > 0 && row.open.balance == 0) {
-        RETURN_IF_ERROR(MoveEntries(tx, w, id, kSettled));
+        settled.push_back(id);
       } else if (row.balance_before == 0 && row.open.balance > 0) {
-        RETURN_IF_ERROR(MoveEntries(tx, w, id, kReopened));
+        reopened.push_back(id);
       }
-      row.balance_before = row.open.balance;
     }
+    if (ids.empty()) return absl::OkStatus();
+    std::map<int64_t, int64_t> paid;
+    for (const pqxx::row& r : tx.exec_params(sql::kAddInvoicesPaid, NumberArray(ids),
+                                             NumberArray(deltas), TimeText(w.now), w.ctx.actor)) {
+      paid[r[0].as<int64_t>()] = r[1].as<int64_t>();
+    }
+    Moved moved;  // invoice → its entries moved
+    std::map<int64_t, const EntryMove*> move_of;
+    for (const auto& [which, move] : {std::make_pair(&settled, &kSettled),
+                                      std::make_pair(&reopened, &kReopened)}) {
+      if (which->empty()) continue;
+      for (int64_t id : *which) move_of[id] = move;
+      MoveEntriesOf(tx, *which, *move, moved);
+    }
+    AuditBatch audit(w.ctx, w.now);
+    for (size_t k = 0; k < ids.size(); ++k) {
+      const int64_t id = ids[k];
+      const int64_t now_paid = paid.at(id);
+      audit.Add("invoice", InvoiceResource(id),
+                absl::StrCat("{\"paid_amount\":{\"old\":", now_paid - deltas[k],
+                             ",\"new\":", now_paid, "}}"));
+      if (move_of.count(id)) AuditMoves(moved[id], *move_of.at(id), audit);
+    }
+    RETURN_IF_ERROR(audit.Write(tx));
+    for (auto& [id, row] : rows_) row.balance_before = row.open.balance;
     return absl::OkStatus();
   }
 
@@ -355,19 +477,39 @@ class Ledger {
   // Moves the invoice's entries as `move` says, each audited as an entry change.
   static absl::Status MoveEntries(pqxx::work& tx, const Write& w, int64_t invoice_id,
                                   const EntryMove& move) {
-    for (const pqxx::row& r :
-         tx.exec_params(sql::kMoveInvoiceEntries, invoice_id, static_cast<int>(move.from),
-                        static_cast<int>(move.to))) {
-      RETURN_IF_ERROR(db::WriteAuditFor(
-          tx, kSchema, w.ctx, w.now, "entry",
-          absl::StrCat("plans/", r["project_id"].as<int64_t>(), "/entries/", r["id"].as<int64_t>()),
-          absl::StrCat("{\"status\":{\"old\":\"", move.from_name, "\",\"new\":\"", move.to_name,
-                       "\"}}")));
-    }
-    return absl::OkStatus();
+    Moved moved;
+    MoveEntriesOf(tx, {invoice_id}, move, moved);
+    AuditBatch audit(w.ctx, w.now);
+    AuditMoves(moved[invoice_id], move, audit);
+    return audit.Write(tx);
   }
 
  private:
+  // Entries moved, by invoice: (entry id, project id), ascending.
+  using Moved = std::map<int64_t, std::vector<std::pair<int64_t, int64_t>>>;
+
+  // Moves the entries of `invoice_ids` as `move` says (one statement), into `moved`.
+  static void MoveEntriesOf(pqxx::work& tx, const std::vector<int64_t>& invoice_ids,
+                            const EntryMove& move, Moved& moved) {
+    for (const pqxx::row& r :
+         tx.exec_params(sql::kMoveEntriesOfInvoices, NumberArray(invoice_ids),
+                        static_cast<int>(move.from), static_cast<int>(move.to))) {
+      moved[r["invoice_id"].as<int64_t>()].emplace_back(r["id"].as<int64_t>(),
+                                                        r["project_id"].as<int64_t>());
+    }
+    for (auto& [invoice, entries] : moved) std::sort(entries.begin(), entries.end());
+  }
+
+  // An entry change event per moved entry.
+  static void AuditMoves(const std::vector<std::pair<int64_t, int64_t>>& entries,
+                         const EntryMove& move, AuditBatch& audit) {
+    for (const auto& [entry_id, project_id] : entries) {
+      audit.Add("entry", absl::StrCat("plans/", project_id, "/entries/", entry_id),
+                absl::StrCat("{\"status\":{\"old\":\"", move.from_name, "\",\"new\":\"",
+                             move.to_name, "\"}}"));
+    }
+  }
+
   struct Row {
     OpenInvoice open;  // balance: as this write leaves it (0 for a cancelled invoice)
     std::string number;
@@ -376,6 +518,8 @@ class Ledger {
     int64_t balance_before = 0;  // as locked (or last flushed)
   };
   std::map<int64_t, Row> rows_;  // by id
+  std::map<int64_t, std::vector<int64_t>> of_customer_;  // customer → invoice ids, ascending
+  std::vector<std::pair<int64_t, PaymentAllocation>> booked_;  // payment, allocation
 };
 
 BillingStore::ReceivableInvoice ReceivableFromRow(const pqxx::row& r) {
@@ -418,8 +562,22 @@ absl::StatusOr<std::string> PgBillingStore::RecordPayments(
       return absl::InvalidArgumentError("imported payments, and only they, have a source key");
     }
   }
+  if (!imported && batch.payments.size() != 1) {
+    return absl::InvalidArgumentError("a manual payment is recorded one at a time");
+  }
   const Write w{ctx, db::TruncToMicros(ctx.now)};
   const size_t n = batch.payments.size();
+  // Each payer matched once (the matcher is pure): the match and the payer key it computed.
+  std::vector<PayerMatcher::Match> who;
+  who.reserve(n);
+  for (const Payment& p : batch.payments) who.push_back(matcher.MatchPayer(p.payer_name));
+  // Lines in source-key order (stable): the order they are inserted in, so two imports of
+  // overlapping statements meet on the unique index in one order and one waits for the other.
+  std::vector<size_t> order(n);
+  std::iota(order.begin(), order.end(), 0);
+  std::stable_sort(order.begin(), order.end(), [&](size_t a, size_t b) {
+    return batch.payments[a].source_key < batch.payments[b].source_key;
+  });
   return pool_.Transact(
       ctx.deadline,
       [&](pqxx::work& tx) {
@@ -432,73 +590,140 @@ absl::StatusOr<std::string> PgBillingStore::RecordPayments(
                                       ctx.actor)[0]
                           .as<std::string>());
           }
-          // Inserted in source-key order: two imports of overlapping statements meet on the
-          // unique index in one order, so one waits for the other instead of deadlocking.
-          std::vector<size_t> order(n);
-          std::iota(order.begin(), order.end(), 0);
-          std::stable_sort(order.begin(), order.end(), [&](size_t a, size_t b) {
-            return batch.payments[a].source_key < batch.payments[b].source_key;
-          });
-          std::vector<int64_t> ids(n, 0);
-          for (size_t k : order) {
-            const Payment& p = batch.payments[k];
-            const Param key = p.source_key.empty() ? Param() : Param(p.source_key);
-            pqxx::result rows = tx.exec_params(sql::kInsertPayment, DayText(p.date), p.amount,
-                                               p.payer_name, PayerKey(p.payer_name), p.reference,
-                                               p.memo, static_cast<int>(batch.source), key.get(),
-                                               import_id.get(), TimeText(w.now), ctx.actor);
-            if (!rows.empty()) ids[k] = rows[0][0].as<int64_t>();
+          // The lines expected to be new: not stored before, and the first of their key.
+          std::vector<bool> fresh(n, true);
+          if (imported) {
+            std::vector<std::string> keys;
+            for (const Payment& p : batch.payments) keys.push_back(p.source_key);
+            std::set<std::string> seen;
+            for (const pqxx::row& r : tx.exec_params(sql::kStoredSourceKeys, db::TextArray(keys))) {
+              seen.insert(r[0].as<std::string>());
+            }
+            for (size_t k : order) fresh[k] = seen.insert(batch.payments[k].source_key).second;
           }
-
-          // Who paid, then their open invoices, locked, with the balances as they are now.
           std::set<int64_t> customers;
           for (size_t k = 0; k < n; ++k) {
-            if (ids[k] == 0) continue;
-            const int64_t c = matcher.MatchPayer(batch.payments[k].payer_name).customer_id;
-            if (c != 0) customers.insert(c);
+            if (fresh[k] && who[k].customer_id != 0) customers.insert(who[k].customer_id);
           }
-          Ledger ledger;
-          if (!customers.empty()) {
-            ledger.Lock(tx, sql::kLockOpenInvoicesOf,
-                        NumberArray(std::vector<int64_t>(customers.begin(), customers.end())));
+          const std::string customer_ids =
+              NumberArray(std::vector<int64_t>(customers.begin(), customers.end()));
+
+          // Reconciles the lines marked in `include`, in file order, each on the balances the
+          // ones before it left in `ledger` (allocations booked, not written). The payments'
+          // ids are not known yet: bookings name the line's index.
+          auto reconcile = [&](const std::vector<bool>& include,
+                               Ledger& ledger) -> absl::StatusOr<std::vector<PaymentRecord>> {
+            std::vector<PaymentRecord> out(n);
+            for (size_t k = 0; k < n; ++k) {
+              if (!include[k]) continue;
+              PaymentRecord& rec = out[k];
+              rec.payment = batch.payments[k];
+              rec.source = batch.source;
+              rec.version = 1;
+              rec.stamp = Stamp{w.now, ctx.actor, w.now, ctx.actor};
+              ASSIGN_OR_RETURN(MatchResult m,
+                               ReconcilePayment(rec.payment, who[k],
+                                                ledger.OpenOf(who[k].customer_id),
+                                                batch.fee_tolerance));
+              rec.customer_id = m.customer_id;
+              rec.match = MatchFor(m.kind);
+              rec.unmatched_reason = ReasonName(m.reason);
+              rec.match_detail = m.detail;
+              rec.candidates = m.candidates;
+              for (const Allocation& a : m.allocations) {
+                ASSIGN_OR_RETURN(PaymentAllocation booked,
+                                 ledger.Book(static_cast<int64_t>(k), a, /*manual=*/false));
+                rec.allocated_amount += a.amount;
+                rec.allocations.push_back(std::move(booked));
+              }
+              rec.credit = m.credit;
+              rec.status = StatusFor(rec);
+            }
+            return out;
+          };
+
+          // Reconciled on the open invoices as they are now, then inserted in their final
+          // state: one write per payment. The invoices are locked only after the payments
+          // are in (the lock order: payments, then invoices by id).
+          Ledger read;
+          if (!customers.empty()) read.Lock(tx, sql::kOpenInvoicesOfCustomers, customer_ids);
+          ASSIGN_OR_RETURN(std::vector<PaymentRecord> records, reconcile(fresh, read));
+          std::vector<int64_t> ids(n, 0);
+          {
+            std::vector<std::string> dates, names, keys, references, memos, source_keys;
+            std::vector<int64_t> amounts;
+            PaymentStates states;
+            for (size_t k : order) {
+              if (!fresh[k]) continue;
+              const PaymentRecord& rec = records[k];
+              const Payment& p = rec.payment;
+              dates.push_back(DayText(p.date));
+              amounts.push_back(p.amount);
+              names.push_back(p.payer_name);
+              keys.push_back(who[k].payer_key);
+              references.push_back(p.reference);
+              memos.push_back(p.memo);
+              source_keys.push_back(p.source_key);
+              states.Add(rec);
+            }
+            std::map<std::string, int64_t> inserted;  // source key ('' manual) → id
+            if (!dates.empty()) {
+              for (const pqxx::row& r : tx.exec_params(
+                       sql::kInsertPayments, db::TextArray(dates), NumberArray(amounts),
+                       db::TextArray(names), db::TextArray(keys), db::TextArray(references),
+                       db::TextArray(memos), db::TextArray(source_keys),
+                       NumberArray(states.customers), NumberArray(states.statuses),
+                       NumberArray(states.matches), db::TextArray(states.reasons),
+                       db::TextArray(states.details), db::TextArray(states.candidates),
+                       NumberArray(states.allocated), NumberArray(states.credits),
+                       static_cast<int>(batch.source), import_id.get(), TimeText(w.now),
+                       ctx.actor)) {
+                inserted.emplace(r[1].as<std::string>(), r[0].as<int64_t>());
+              }
+            }
+            for (size_t k = 0; k < n; ++k) {
+              if (!fresh[k]) continue;
+              auto it = inserted.find(batch.payments[k].source_key);
+              if (it != inserted.end()) ids[k] = it->second;
+            }
+          }
+          Ledger locked;
+          if (!customers.empty()) locked.Lock(tx, sql::kLockOpenInvoicesOf, customer_ids);
+          std::vector<bool> created(n, false);
+          bool as_read = true;
+          for (size_t k = 0; k < n; ++k) {
+            created[k] = ids[k] != 0;
+            if (created[k] != fresh[k]) as_read = false;  // a concurrent import took the line
+          }
+          Ledger* ledger = &read;
+          if (!as_read || !locked.SameOpenInvoicesAs(read)) {
+            // Something changed between the read and the lock (a concurrent import, payment
+            // or write-off): reconciled again on the balances as locked, the payments written
+            // again with that outcome.
+            ASSIGN_OR_RETURN(records, reconcile(created, locked));
+            ledger = &locked;
           }
 
           PaymentBatchResult result;
           for (size_t k = 0; k < n; ++k) {
-            if (ids[k] == 0) {
+            if (!created[k]) {
               ++result.duplicate_count;
               continue;
             }
-            PaymentRecord rec;
-            rec.payment = batch.payments[k];
-            rec.payment.id = ids[k];
-            rec.source = batch.source;
-            rec.version = 1;
-            rec.stamp = Stamp{w.now, ctx.actor, w.now, ctx.actor};
-            const int64_t payer = matcher.MatchPayer(rec.payment.payer_name).customer_id;
-            ASSIGN_OR_RETURN(
-                MatchResult m,
-                ReconcilePayment(rec.payment, matcher, ledger.OpenOf(payer), batch.fee_tolerance));
-            rec.customer_id = m.customer_id;
-            rec.match = MatchFor(m.kind);
-            rec.unmatched_reason = ReasonName(m.reason);
-            rec.match_detail = m.detail;
-            rec.candidates = m.candidates;
-            for (const Allocation& a : m.allocations) {
-              ASSIGN_OR_RETURN(PaymentAllocation booked,
-                               ledger.Allocate(tx, w, rec.payment.id, a, /*manual=*/false));
-              rec.allocated_amount += a.amount;
-              rec.allocations.push_back(std::move(booked));
-            }
-            rec.credit = m.credit;
-            rec.status = StatusFor(rec);
-            SavePayment(tx, w, rec);
-            RETURN_IF_ERROR(db::WriteAuditFor(tx, kSchema, w.ctx, w.now, "payment",
-                                              PaymentResource(rec.payment.id),
-                                              ChangeJson({}, PaymentFields(rec))));
-            result.created.push_back(std::move(rec));
+            records[k].payment.id = ids[k];
+            result.created.push_back(std::move(records[k]));
           }
-          RETURN_IF_ERROR(ledger.Flush(tx, w));
+          if (ledger == &locked) SavePayments(tx, w, result.created);
+          const std::vector<int64_t> allocation_ids = ledger->InsertBooked(tx, w, ids);
+          size_t next_allocation = 0;
+          AuditBatch audit(w.ctx, w.now);
+          for (PaymentRecord& rec : result.created) {
+            for (PaymentAllocation& a : rec.allocations) a.id = allocation_ids.at(next_allocation++);
+            audit.Add("payment", PaymentResource(rec.payment.id),
+                      ChangeJson({}, PaymentFields(rec)));
+          }
+          RETURN_IF_ERROR(audit.Write(tx));
+          RETURN_IF_ERROR(ledger->Flush(tx, w));
           if (imported) {
             tx.exec_params0(sql::kFinishBankImport, import_id.get(),
                             static_cast<int64_t>(result.created.size()),

@@ -1280,6 +1280,47 @@ TEST_F(BillingServiceTest, APlanWhoseCaseIsGoneIsSetAsideWithItsReason) {
             1);
 }
 
+TEST_F(BillingServiceTest, APlanTheDatabaseRefusesIsSetAsideAndTheRestOfItsBatchRenews) {
+  // Three plans of one renewal batch; the database refuses every entry of the middle one (a
+  // trigger standing in for a row the schema refuses), so the batch cannot be written at once.
+  const project::v1::Project a = WonCase("一括更新A", acme_);
+  const project::v1::Project b = WonCase("一括更新B", acme_);
+  const project::v1::Project c = WonCase("一括更新C", acme_);
+  for (const auto* p : {&a, &b, &c}) {
+    MustSetPlan(RecurringPlan(p->id(), Monthly(YM(2019, 6), YM(2019, 6), 30000, 1)));
+  }
+  Exec("CREATE FUNCTION billing.refuse_entry() RETURNS trigger LANGUAGE plpgsql AS "
+       "$$ BEGIN RAISE EXCEPTION 'refused by the test'; END $$");
+  Exec(absl::StrCat("CREATE TRIGGER refuse_entry BEFORE INSERT ON billing.entries FOR EACH ROW "
+                    "WHEN (NEW.project_id = ", b.id(), ") EXECUTE FUNCTION billing.refuse_entry()"));
+  const int64_t entries = EntryRows();
+
+  absl::StatusOr<v1::RenewalRun> run = RunRenewals(D(2019, 7, 1), "with-a-refused-plan");
+  ASSERT_TRUE(run.ok()) << run.status();
+  EXPECT_EQ(run->plans_considered(), 3);
+  ASSERT_EQ(run->renewals_size(), 2);
+  EXPECT_EQ(run->renewals(0).project_id(), a.id());
+  EXPECT_EQ(run->renewals(1).project_id(), c.id());
+  ASSERT_EQ(run->failures_size(), 1);
+  EXPECT_EQ(run->failures(0).project_id(), b.id());
+  EXPECT_EQ(run->failures(0).code(), "RENEWAL_FAILED");
+  EXPECT_FALSE(run->failures(0).reason().empty());
+  EXPECT_EQ(EntryRows(), entries + 2);
+  EXPECT_EQ(MonthString(MustGetPlan(a.id()).recurring().end_month()), "2019-07");
+  EXPECT_EQ(MonthString(MustGetPlan(b.id()).recurring().end_month()), "2019-06");
+  EXPECT_EQ(Count("SELECT count(*) FROM billing.renewal_failures WHERE NOT resolved"), 1);
+
+  // The database takes it again: the next run renews it alone and resolves its failure.
+  Exec("DROP TRIGGER refuse_entry ON billing.entries");
+  absl::StatusOr<v1::RenewalRun> next = RunRenewals(D(2019, 7, 2), "after-the-fix");
+  ASSERT_TRUE(next.ok()) << next.status();
+  ASSERT_EQ(next->renewals_size(), 1);
+  EXPECT_EQ(next->renewals(0).project_id(), b.id());
+  EXPECT_EQ(next->failures_size(), 0);
+  EXPECT_EQ(EntryRows(), entries + 3);
+  EXPECT_EQ(Count("SELECT count(*) FROM billing.renewal_failures WHERE NOT resolved"), 0);
+}
+
 TEST_F(BillingServiceTest, ProjectServiceDownMakesRenewalUnavailableAndWritesNothing) {
   const project::v1::Project won = WonCase("停止中", acme_);
   MustSetPlan(RecurringPlan(won.id(), Monthly(YM(2019, 6), YM(2019, 6), 30000, 1)));

@@ -885,6 +885,15 @@ TEST_F(PaymentsTest, TwoImportsAtOnceNeverOverAllocate) {
   ASSERT_TRUE(two.ok()) << two.status();
   EXPECT_EQ(one->matched_count() + two->matched_count(), 8);
   EXPECT_EQ(one->unmatched_count() + two->unmatched_count(), 8);
+  // Both reconciled on the invoices as read before either locked them; the one that locked
+  // second found them paid and was reconciled (and stored) again: what is stored is what
+  // the responses say.
+  EXPECT_EQ(Count("SELECT count(*) FROM billing.payments WHERE status = 3 "
+                  "AND allocated_amount = amount AND match_kind = 2"),
+            8);
+  EXPECT_EQ(Count("SELECT count(*) FROM billing.payments WHERE status = 1 "
+                  "AND allocated_amount = 0 AND unmatched_reason = 'NO_OPEN_INVOICES'"),
+            8);
   for (int64_t id : invoice_ids) {
     const v1::Invoice inv = MustGetInvoice(id);
     EXPECT_EQ(inv.paid_amount(), inv.total()) << id;
@@ -893,6 +902,50 @@ TEST_F(PaymentsTest, TwoImportsAtOnceNeverOverAllocate) {
                                  id)),
               1);
   }
+}
+
+TEST_F(PaymentsTest, ACustomerAddedOrRenamedAfterAnImportIsMatchedByTheNext) {
+  // The names are kept between imports (payer_directory.h): what changed meanwhile must count.
+  Payer first;
+  ASSERT_NO_FATAL_FAILURE(first = MakePayer(300));
+  Issued one;
+  ASSERT_NO_FATAL_FAILURE(one = IssueInvoices(first.customer, {{D(2019, 6, 1), 10'000}}));
+  absl::StatusOr<v1::ImportBankStatementResponse> before = Import(
+      v1::BANK_STATEMENT_FORMAT_CSV,
+      BankCsv({{D(2019, 7, 1), one.invoices[0].total(), first.payer, ""}}), "account-1");
+  ASSERT_TRUE(before.ok()) << before.status();
+  EXPECT_EQ(before->matched_count(), 1);
+
+  // A customer created afterwards, and the first one renamed (the old name no longer fits).
+  Payer added;
+  ASSERT_NO_FATAL_FAILURE(added = MakePayer(301));
+  Issued two;
+  ASSERT_NO_FATAL_FAILURE(two = IssueInvoices(added.customer, {{D(2019, 6, 1), 20'000}}));
+  Issued three;
+  ASSERT_NO_FATAL_FAILURE(three = IssueInvoices(first.customer, {{D(2019, 6, 2), 30'000}}));
+  customer::v1::UpdateCustomerRequest rename;
+  rename.mutable_customer()->set_id(first.customer.id());
+  rename.mutable_customer()->set_name("株式会社ミドリヤマ");
+  rename.mutable_customer()->set_name_kana("ミドリヤマ");
+  rename.mutable_update_mask()->add_paths("name");
+  rename.mutable_update_mask()->add_paths("name_kana");
+  ASSERT_TRUE(CallOn(customer_stub_.get(), &CustomerStub::UpdateCustomer, rename,
+                     customer_staff_)
+                  .ok());
+  absl::StatusOr<v1::ImportBankStatementResponse> after = Import(
+      v1::BANK_STATEMENT_FORMAT_CSV,
+      BankCsv({{D(2019, 7, 2), two.invoices[0].total(), added.payer, ""},
+               {D(2019, 7, 2), three.invoices[0].total(), "ｶ)ﾐﾄﾞﾘﾔﾏ", ""},
+               {D(2019, 7, 2), 999, first.payer, ""}}),
+      "account-1");
+  ASSERT_TRUE(after.ok()) << after.status();
+  ASSERT_EQ(after->payments_size(), 3);
+  EXPECT_EQ(after->payments(0).customer_id(), added.customer.id());
+  EXPECT_EQ(after->payments(0).match_kind(), v1::MATCH_KIND_MATCHED);
+  EXPECT_EQ(after->payments(1).customer_id(), first.customer.id());
+  EXPECT_EQ(after->payments(1).match_kind(), v1::MATCH_KIND_MATCHED);
+  EXPECT_EQ(after->payments(2).customer_id(), 0);
+  EXPECT_EQ(after->payments(2).unmatched_reason(), "UNKNOWN_PAYER");
 }
 
 TEST_F(PaymentsTest, RecordPaymentRetriesAnswerTheSamePayment) {

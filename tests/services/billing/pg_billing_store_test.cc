@@ -733,6 +733,101 @@ TEST_F(PgBillingStoreTest, ApplyRenewalAppliesOnceAndResolvesTheOpenFailure) {
                       absl::StatusCode::kNotFound, "PLAN_NOT_FOUND"));
 }
 
+TEST_F(PgBillingStoreTest, ApplyRenewalsWritesWhatApplyRenewalWouldForEachPlanOfTheBatch) {
+  // Plans 1 and 2 renew alike, one by one and in a batch: the rows and audit events must be
+  // the same. Plan 3 of the batch was renewed meanwhile, plan 4 has an open failure.
+  for (int p = 1; p <= 4; ++p) {
+    Set(MonthlyPlan(p, kCustomerA, M(2019, 6), M(2019, 6), 1000 * p),
+        MonthlyEntries(M(2019, 6), M(2019, 6), 1000 * p));
+  }
+  absl::StatusOr<int64_t> run = store_->StartRenewalRun(Ctx("RunRenewals"), D(2019, 9, 1));
+  ASSERT_TRUE(run.ok()) << run.status();
+  RenewalFailure failure;
+  failure.project_id = 4;
+  failure.code = "RENEWAL_FAILED";
+  failure.reason = "earlier";
+  failure.as_of = D(2019, 8, 1);
+  ASSERT_TRUE(store_->RecordRenewalFailure(Ctx("RunRenewals"), *run, failure).ok());
+  auto renewal = [](int64_t p, absl::CivilMonth old_end) {
+    PlanRenewal r;
+    r.project_id = p;
+    r.old_end_month = old_end;
+    r.new_end_month = M(2019, 8);
+    r.entries = MonthlyEntries(old_end + 1, M(2019, 8), 1000 * p);
+    return r;
+  };
+  absl::StatusOr<bool> one = store_->ApplyRenewal(Ctx("RunRenewals"), *run, renewal(1, M(2019, 6)));
+  ASSERT_TRUE(one.ok() && *one) << one.status();
+  const std::string one_audit = Text(
+      "SELECT change_json::text FROM billing.audit_events WHERE resource_id = 'plans/1' "
+      "ORDER BY id DESC LIMIT 1");
+
+  // The batch in another order than the plans' ids; plan 3's renewal was computed from an
+  // end that is no longer its end.
+  absl::StatusOr<std::vector<bool>> batch = store_->ApplyRenewals(
+      Ctx("RunRenewals"), *run,
+      {renewal(4, M(2019, 6)), renewal(2, M(2019, 6)), renewal(3, M(2019, 5))});
+  ASSERT_TRUE(batch.ok()) << batch.status();
+  EXPECT_EQ(*batch, (std::vector<bool>{true, true, false}));
+  for (int p : {2, 4}) {
+    const BillingPlan plan = GetPlan(p);
+    EXPECT_EQ(plan.recurring->end_month, M(2019, 8)) << p;
+    EXPECT_EQ(plan.version, 2) << p;
+    ASSERT_EQ(plan.entries.size(), 3u) << p;
+    EXPECT_EQ(plan.entries[1].period, "M2019-07");
+    EXPECT_EQ(plan.entries[2].period, "M2019-08");
+    EXPECT_EQ(plan.entries[2].tax, 100 * p);
+    EXPECT_EQ(plan.entries[2].status, EntryStatus::kUnbilled);
+    EXPECT_LT(plan.entries[1].id, plan.entries[2].id);
+  }
+  EXPECT_EQ(GetPlan(3).version, 1);
+  EXPECT_EQ(GetPlan(3).entries.size(), 1u);
+  EXPECT_EQ(Scalar("SELECT count(*) FROM billing.renewal_failures WHERE NOT resolved"), 0);
+  // Plan 2's audit event reads as plan 1's, but for its own entries; plan 4's also names the
+  // failure resolved; plan 3 has none.
+  const std::vector<int64_t> two = {GetPlan(2).entries[1].id, GetPlan(2).entries[2].id};
+  const std::vector<int64_t> first = {GetPlan(1).entries[1].id, GetPlan(1).entries[2].id};
+  std::string expected = one_audit;
+  expected.replace(expected.find(absl::StrCat(first[0], ", ", first[1])),
+                   absl::StrCat(first[0], ", ", first[1]).size(),
+                   absl::StrCat(two[0], ", ", two[1]));
+  EXPECT_EQ(Text("SELECT change_json::text FROM billing.audit_events WHERE resource_id = "
+                 "'plans/2' ORDER BY id DESC LIMIT 1"),
+            expected);
+  EXPECT_NE(Text("SELECT change_json::text FROM billing.audit_events WHERE resource_id = "
+                 "'plans/4' ORDER BY id DESC LIMIT 1")
+                .find("renewal_failures.resolved"),
+            std::string::npos);
+  EXPECT_EQ(Scalar("SELECT count(*) FROM billing.audit_events WHERE resource_id = 'plans/3' "
+                   "AND resource_type = 'plan' AND change_json ? 'renewal_run_id'"),
+            0);
+
+  // Again: renewed already, nothing is written.
+  const int64_t entries = Count("entries"), audits = Count("audit_events");
+  batch = store_->ApplyRenewals(Ctx("RunRenewals"), *run,
+                                {renewal(2, M(2019, 6)), renewal(4, M(2019, 6))});
+  ASSERT_TRUE(batch.ok()) << batch.status();
+  EXPECT_EQ(*batch, (std::vector<bool>{false, false}));
+  EXPECT_EQ(Count("entries"), entries);
+  EXPECT_EQ(Count("audit_events"), audits);
+
+  // A plan that is gone fails the whole batch, which writes nothing; a plan named twice is
+  // refused.
+  EXPECT_TRUE(IsError(store_->ApplyRenewals(Ctx("RunRenewals"), *run,
+                                            {renewal(3, M(2019, 6)), renewal(77, M(2019, 6))})
+                          .status(),
+                      absl::StatusCode::kNotFound, "PLAN_NOT_FOUND"));
+  EXPECT_EQ(GetPlan(3).version, 1);
+  EXPECT_EQ(Count("entries"), entries);
+  EXPECT_EQ(Count("audit_events"), audits);
+  EXPECT_EQ(store_->ApplyRenewals(Ctx("RunRenewals"), *run,
+                                  {renewal(3, M(2019, 6)), renewal(3, M(2019, 6))})
+                .status()
+                .code(),
+            absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(GetPlan(3).version, 1);
+}
+
 TEST_F(PgBillingStoreTest, ConcurrentRenewalsLeaveExactlyOneEntryPerPeriod) {
   constexpr int kPlans = 25;
   constexpr int kThreads = 20;
