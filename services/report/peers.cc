@@ -89,13 +89,13 @@ absl::StatusOr<std::vector<std::string>> GrpcPeers::CustomerNames(
   return out;
 }
 
-absl::StatusOr<std::vector<LineSnapshot>> GrpcPeers::InProgressCases(
-    int64_t partner_id, const grpc::ServerContextBase& incoming) {
-  std::vector<LineSnapshot> out;
+absl::StatusOr<std::vector<ReferredCase>> GrpcPeers::InProgressReferrals(
+    const grpc::ServerContextBase& incoming) {
+  std::vector<ReferredCase> out;
   std::vector<int64_t> customer_ids;
   project::v1::ListReferralsRequest req;
   req.set_page_size(kPage);
-  req.set_partner_id(partner_id);
+  req.set_all_partners(true);
   req.add_outcomes(project::v1::REFERRAL_OUTCOME_IN_PROGRESS);
   for (;;) {
     grpc::ClientContext ctx;
@@ -105,15 +105,17 @@ absl::StatusOr<std::vector<LineSnapshot>> GrpcPeers::InProgressCases(
     grpc::Status s = projects_->ListReferrals(&ctx, req, &resp);
     if (!s.ok()) return server::PeerStatus(s, "project");
     for (const project::v1::Project& p : resp.projects()) {
-      ASSIGN_OR_RETURN(LineSnapshot snap, SnapshotOf(p));
-      out.push_back(std::move(snap));
+      ReferredCase c;
+      c.partner_id = p.referral().partner_id();
+      ASSIGN_OR_RETURN(c.snapshot, SnapshotOf(p));
+      out.push_back(std::move(c));
       customer_ids.push_back(p.customer_id());
     }
     if (resp.next_page_token().empty()) break;
     req.set_page_token(resp.next_page_token());
   }
   ASSIGN_OR_RETURN(std::vector<std::string> names, CustomerNames(customer_ids, incoming));
-  for (size_t i = 0; i < out.size(); ++i) out[i].customer_name = std::move(names[i]);
+  for (size_t i = 0; i < out.size(); ++i) out[i].snapshot.customer_name = std::move(names[i]);
   return out;
 }
 

@@ -46,9 +46,10 @@ class Peers {
   // Every customer with the partner role, by id.
   virtual absl::StatusOr<std::vector<PartnerInfo>> Partners(
       const grpc::ServerContextBase& incoming) = 0;
-  // The partner's referred cases whose outcome is 進行中, by case number.
-  virtual absl::StatusOr<std::vector<LineSnapshot>> InProgressCases(
-      int64_t partner_id, const grpc::ServerContextBase& incoming) = 0;
+  // Every partner's referred cases whose outcome is 進行中, by case number: a few pages
+  // across all partners (ListReferrals with all_partners), not a call per partner.
+  virtual absl::StatusOr<std::vector<ReferredCase>> InProgressReferrals(
+      const grpc::ServerContextBase& incoming) = 0;
   // One case; NOT_FOUND (PROJECT_NOT_FOUND) when absent, FAILED_PRECONDITION (NOT_REFERRED)
   // when it is not referred to a partner.
   virtual absl::StatusOr<ReferredCase> Case(int64_t project_id,
@@ -73,8 +74,8 @@ class GrpcPeers final : public Peers, public EffectPeers {
 
   absl::StatusOr<std::vector<PartnerInfo>> Partners(
       const grpc::ServerContextBase& incoming) override;
-  absl::StatusOr<std::vector<LineSnapshot>> InProgressCases(
-      int64_t partner_id, const grpc::ServerContextBase& incoming) override;
+  absl::StatusOr<std::vector<ReferredCase>> InProgressReferrals(
+      const grpc::ServerContextBase& incoming) override;
   absl::StatusOr<ReferredCase> Case(int64_t project_id,
                                     const grpc::ServerContextBase& incoming) override;
 

@@ -64,11 +64,14 @@ inline constexpr char kInsertPeriod[] =
     "VALUES ($1::date, $2::date, $3::timestamptz, $4::timestamptz, $5) "
     "ON CONFLICT (month) DO NOTHING RETURNING month";
 
-// $1 month, $2 partner_id, $3 partner_name, $4 partner_email, $5 now, $6 actor.
-inline constexpr char kInsertReport[] =
+// $1 month, $2 partner ids, $3 partner names, $4 partner e-mails (array literals of one
+// length), $5 now, $6 actor. A period's reports, numbered in the arrays' order.
+inline constexpr char kInsertReports[] =
     "INSERT INTO report.reports (month, partner_id, partner_name, partner_email, version, "
     "create_time, created_by, update_time, updated_by) "
-    "VALUES ($1::date, $2, $3, $4, 1, $5::timestamptz, $6, $5::timestamptz, $6) RETURNING id";
+    "SELECT $1::date, u.partner_id, u.partner_name, u.partner_email, 1, $5::timestamptz, $6, "
+    "$5::timestamptz, $6 FROM unnest($2::bigint[], $3::text[], $4::text[]) WITH ORDINALITY "
+    "AS u(partner_id, partner_name, partner_email, n) ORDER BY u.n RETURNING id, partner_id";
 
 // ---- reports ----
 
@@ -121,6 +124,21 @@ inline constexpr char kInsertLine[] =
     "CASE WHEN $1::bigint IS NULL THEN $7::smallint END, "
     "1, $11::timestamptz) RETURNING id";
 
+// Report lines of a period's reports at once (kInsertLine with a report): $1 report ids,
+// $2 partner ids, $3 project ids, $4 case numbers, $5 customer names, $6 referral dates,
+// $7 outcomes, $8 completion dates ('' = none), $9 amounts, $10 lost dates ('' = none), as
+// array literals of one length; $11 now. Numbered in the arrays' order.
+inline constexpr char kInsertLines[] =
+    "INSERT INTO report.lines (report_id, partner_id, project_id, case_number, customer_name, "
+    "referral_date, outcome, completion_date, amount, lost_date, answer, version, create_time) "
+    "SELECT u.report_id, u.partner_id, u.project_id, u.case_number, u.customer_name, "
+    "u.referral_date, u.outcome, nullif(u.completion_date, '')::date, u.amount, "
+    "nullif(u.lost_date, '')::date, 0, 1, $11::timestamptz "
+    "FROM unnest($1::bigint[], $2::bigint[], $3::bigint[], $4::text[], $5::text[], $6::date[], "
+    "$7::smallint[], $8::text[], $9::bigint[], $10::text[]) WITH ORDINALITY AS u(report_id, "
+    "partner_id, project_id, case_number, customer_name, referral_date, outcome, "
+    "completion_date, amount, lost_date, n) ORDER BY u.n";
+
 // $1 id.
 inline constexpr char kGetLine[] =
     "SELECT " ANKEN_LINE_COLUMNS " FROM report.lines l WHERE l.id = $1";
@@ -151,6 +169,45 @@ inline constexpr char kDeleteExtraOrdersFrom[] =
 inline constexpr char kInsertExtraOrder[] =
     "INSERT INTO report.line_extra_orders (line_id, position, kind, order_date, amount, note) "
     "VALUES ($1, $2, $3, $4::date, $5, $6)";
+
+// kUpdateAnswer for many lines at once: $1 ids, $2 answers, $3 new outcomes (0 = NULL),
+// $4 new completion dates ('' = NULL), $5 new amounts, $6 new lost dates ('' = NULL), $7
+// remarks, as array literals of one length (each id once); $8 actor, $9 now.
+inline constexpr char kUpdateAnswers[] =
+    "UPDATE report.lines l SET answer = u.answer, new_outcome = nullif(u.new_outcome, 0), "
+    "new_completion_date = nullif(u.new_completion_date, '')::date, new_amount = u.new_amount, "
+    "new_lost_date = nullif(u.new_lost_date, '')::date, remarks = u.remarks, answered_by = $8, "
+    "answer_time = $9::timestamptz, version = l.version + 1 "
+    "FROM unnest($1::bigint[], $2::smallint[], $3::smallint[], $4::text[], $5::bigint[], "
+    "$6::text[], $7::text[]) AS u(id, answer, new_outcome, new_completion_date, new_amount, "
+    "new_lost_date, remarks) WHERE l.id = u.id";
+
+// kDeleteExtraOrdersFrom for many lines: $1 line ids, $2 first position to remove of each.
+inline constexpr char kDeleteExtraOrdersOf[] =
+    "DELETE FROM report.line_extra_orders x USING unnest($1::bigint[], $2::integer[]) "
+    "AS u(line_id, keep) WHERE x.line_id = u.line_id AND x.position >= u.keep";
+
+// kInsertExtraOrder for many: $1 line ids, $2 positions, $3 kinds, $4 order dates, $5
+// amounts, $6 notes, as array literals of one length. Returns each row's id, line and
+// position.
+inline constexpr char kInsertExtraOrders[] =
+    "INSERT INTO report.line_extra_orders (line_id, position, kind, order_date, amount, note) "
+    "SELECT * FROM unnest($1::bigint[], $2::integer[], $3::smallint[], $4::date[], "
+    "$5::bigint[], $6::text[]) RETURNING id, line_id, position";
+
+// $1 ids as a bigint[] literal. Those lines (or case updates), by id.
+inline constexpr char kGetLines[] =
+    "SELECT " ANKEN_LINE_COLUMNS " FROM report.lines l WHERE l.id = ANY ($1::bigint[]) "
+    "ORDER BY l.id";
+
+// $1 event_time, $2 actor, $3 actor_role, $4 method, $5 request_id (NULL: none), then $6
+// resource types, $7 resource ids, $8 change JSON texts as text[] literals of one length: one
+// call's audit events (db::WriteAuditFor's record) in one statement, in the arrays' order.
+inline constexpr char kInsertAuditEvents[] =
+    "INSERT INTO report.audit_events (event_time, actor, actor_role, method, resource_type, "
+    "resource_id, change_json, request_id) SELECT $1::timestamptz, $2, $3, $4, u.resource_type, "
+    "u.resource_id, u.change_json::jsonb, $5 FROM unnest($6::text[], $7::text[], $8::text[]) "
+    "AS u(resource_type, resource_id, change_json)";
 
 // $1 id, $2 submitted_answer, $3 applied_extra_orders.
 inline constexpr char kMarkLineApplied[] =

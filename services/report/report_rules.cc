@@ -14,7 +14,6 @@
 #include "absl/status/statusor.h"
 #include "absl/strings/ascii.h"
 #include "absl/strings/cord.h"
-#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/strip.h"
@@ -94,15 +93,19 @@ bool IsSpace(char32_t cp) {
          cp == 0x3000 || cp == 0xA0;
 }
 
-// Trims spaces (ASCII, U+3000 ideographic, U+00A0) at both ends. Text that is not UTF-8 is
-// returned as it is, for the caller's UTF-8 check to refuse.
-std::string TrimSpaces(absl::string_view text) {
+// Spaces a partner types, without the control characters the remarks rule refuses.
+bool IsBlank(char32_t cp) { return cp == ' ' || cp == 0x3000 || cp == 0xA0; }
+
+// Trims `trimmed` characters (by default spaces: ASCII whitespace, U+3000 ideographic,
+// U+00A0) at both ends. Text that is not UTF-8 is returned as it is, for the caller's UTF-8
+// check to refuse.
+std::string TrimSpaces(absl::string_view text, bool (*trimmed)(char32_t) = IsSpace) {
   std::vector<char32_t> cps;
   if (!DecodeUtf8(text, &cps)) return std::string(text);
   size_t b = 0;
   size_t e = cps.size();
-  while (b < e && IsSpace(cps[b])) ++b;
-  while (e > b && IsSpace(cps[e - 1])) --e;
+  while (b < e && trimmed(cps[b])) ++b;
+  while (e > b && trimmed(cps[e - 1])) --e;
   std::string out;
   for (size_t i = b; i < e; ++i) AppendUtf8(cps[i], &out);
   return out;
@@ -246,8 +249,8 @@ void CheckRemarks(absl::string_view remarks, Errors& errors) {
     errors.Add(ErrorKind::kUnknownError, "remarks", "INVALID_UTF8");
     return;
   }
-  if (HasForbiddenRemarksCharacter(remarks)) {
-    errors.Add(ErrorKind::kInvalidRemarks, "remarks", "FORBIDDEN_CHARACTER");
+  if (const absl::string_view problem = RemarksProblem(remarks); !problem.empty()) {
+    errors.Add(ErrorKind::kInvalidRemarks, "remarks", problem);
   }
   if (cps.size() > kMaxRemarksChars) {
     errors.Add(ErrorKind::kInvalidCombination, "remarks", "TOO_LONG");
@@ -358,7 +361,9 @@ void AddCellError(const absl::Status& s, absl::string_view field, Errors& errors
   }
 }
 
-// The remarks cell as text; a formula means the partner typed = + or - first.
+// The remarks cell as text; a formula means the partner typed = + or - first. Only spaces are
+// trimmed: a TAB, CR or LF at either end stays for the remarks rule to refuse (trimmed away,
+// "\t=1" would pass as "=1"'s harmless cousin in one file and not in another).
 absl::StatusOr<std::string> ReadRemarksCell(const Cell& cell) {
   switch (cell.kind) {
     case Cell::Kind::kEmpty:
@@ -368,7 +373,7 @@ absl::StatusOr<std::string> ReadRemarksCell(const Cell& cell) {
     case Cell::Kind::kText:
     case Cell::Kind::kNumber:
     case Cell::Kind::kBool:
-      return TrimSpaces(cell.value);
+      return TrimSpaces(cell.value, IsBlank);
   }
   return UnreadableCell();
 }
@@ -528,32 +533,57 @@ absl::optional<Outcome> ParseOutcomeLabel(absl::string_view label) {
   return absl::nullopt;
 }
 
-bool HasForbiddenRemarksCharacter(absl::string_view text) {
+namespace {
+
+// The characters a spreadsheet or a CSV export reads as the start of a formula (OWASP's CSV
+// injection list: = + - @, and TAB / CR / LF that some programs skip before one), in every
+// width an IME types them, and the other control characters (NUL cannot even be stored).
+absl::string_view RemarksCharacterProblem(char32_t cp) {
+  switch (cp) {
+    case U'=':
+    case U'+':
+    case U'-':
+    case U'@':
+    case 0xFF1D:  // ＝
+    case 0xFF0B:  // ＋
+    case 0xFF0D:  // －
+    case 0xFF20:  // ＠
+    case 0xFE66:  // ﹦
+    case 0xFE62:  // ﹢
+    case 0xFE63:  // ﹣
+    case 0xFE6B:  // ﹫
+    case 0x2212:  // − MINUS SIGN
+      return "FORBIDDEN_CHARACTER";
+    default:
+      break;
+  }
+  // C0 (TAB, LF, CR, NUL...), DEL and C1 (NEL...).
+  if (cp < 0x20 || (cp >= 0x7F && cp <= 0x9F)) return "CONTROL_CHARACTER";
+  return "";
+}
+
+}  // namespace
+
+absl::string_view RemarksProblem(absl::string_view text) {
   std::vector<char32_t> cps;
   if (!DecodeUtf8(text, &cps)) {
-    // Still refuse the ASCII three in text that is not UTF-8 (it is refused anyway).
-    return absl::StrContains(text, "=") || absl::StrContains(text, "+") ||
-           absl::StrContains(text, "-");
+    // Text that is not UTF-8 is refused anyway; still name its ASCII offenders.
+    for (unsigned char c : text) {
+      if (c < 0x80) {
+        if (absl::string_view problem = RemarksCharacterProblem(c); !problem.empty()) {
+          return problem;
+        }
+      }
+    }
+    return "";
   }
   for (char32_t cp : cps) {
-    switch (cp) {
-      case U'=':
-      case U'+':
-      case U'-':
-      case 0xFF1D:  // ＝
-      case 0xFF0B:  // ＋
-      case 0xFF0D:  // －
-      case 0xFE66:  // ﹦
-      case 0xFE62:  // ﹢
-      case 0xFE63:  // ﹣
-      case 0x2212:  // − MINUS SIGN
-        return true;
-      default:
-        break;
-    }
+    if (absl::string_view problem = RemarksCharacterProblem(cp); !problem.empty()) return problem;
   }
-  return false;
+  return "";
 }
+
+bool HasForbiddenRemarksCharacter(absl::string_view text) { return !RemarksProblem(text).empty(); }
 
 std::vector<LineError> ValidateChange(const LineSnapshot& line, const Change& change,
                                       absl::CivilDay today, int row) {

@@ -23,7 +23,11 @@
 // - INVALID_REMARKS: remarks holding = + - in any width: ASCII, fullwidth ＝ ＋ －, the small
 //   form variants ﹦ ﹢ ﹣, and U+2212 MINUS SIGN (what the macOS Japanese IME types for the
 //   minus key; Windows types －). Not the long-vowel mark ー, dashes or 〜, which Japanese text
-//   needs. Also an uploaded remarks cell that holds a formula (the partner typed "=...").
+//   needs. Also an uploaded remarks cell that holds a formula (the partner typed "=..."). The
+//   rest of the spreadsheet-injection set is refused the same way (issue #11's formula
+//   matrix): @ ＠ ﹫ (reason FORBIDDEN_CHARACTER) and control characters, TAB, CR, LF and NUL
+//   included, anywhere in the text (reason CONTROL_CHARACTER; an uploaded cell is trimmed of
+//   spaces only, so a leading TAB is not trimmed away).
 // - UNKNOWN_ERROR: what the partner cannot fix by typing — an Excel error value (#REF!, #N/A)
 //   in an editable cell, text that is not UTF-8, a snapshot in no known state.
 // - INVALID_CASE_NUMBER: a case-number cell that is not 1–7 digits, a number not in this
@@ -130,7 +134,10 @@ absl::string_view OutcomeLabel(Outcome outcome);
 // The inverse, exact labels only (after trimming spaces); nullopt otherwise.
 absl::optional<Outcome> ParseOutcomeLabel(absl::string_view label);
 
-// True when `text` holds = + - in any width or U+2212 (see the decisions above).
+// Why remarks text is INVALID_REMARKS: "FORBIDDEN_CHARACTER" (= + - @ in any width, U+2212),
+// "CONTROL_CHARACTER" (C0, DEL, C1), for the first offending character; "" when it is fine.
+absl::string_view RemarksProblem(absl::string_view text);
+// True when RemarksProblem finds one (see the decisions above).
 bool HasForbiddenRemarksCharacter(absl::string_view text);
 
 // Checks a reported change against the case (`line`: case number, referral date, current

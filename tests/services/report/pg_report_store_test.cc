@@ -9,6 +9,7 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <map>
 #include <memory>
 #include <mutex>
 #include <pqxx/pqxx>
@@ -276,6 +277,105 @@ TEST_F(PgReportStoreTest, AnswersAreWrittenWithTheirExtraOrdersAndARefusalWrites
   EXPECT_EQ(Answer(987654, {}).status().code(), absl::StatusCode::kNotFound);
 }
 
+// Every stored field of a line, as text: what WriteAnswers returns must read as a fresh read
+// of the line does.
+std::string Describe(const StoredLine& l) {
+  auto day = [](const absl::optional<absl::CivilDay>& d) {
+    return d ? absl::FormatCivilTime(*d) : std::string("-");
+  };
+  std::string out = absl::StrCat(
+      l.line.id, " report ", l.line.report_id, " answer ", static_cast<int>(l.line.answer),
+      " outcome ", static_cast<int>(l.line.change.outcome), " ", day(l.line.change.completion_date),
+      " ", l.line.change.amount, " ", day(l.line.change.lost_date), " '", l.line.change.remarks,
+      "' partner ", l.partner_id, " applied ", l.applied_extra_orders, " '", l.submitted_answer,
+      "' by ", l.answered_by, " at ",
+      l.answer_time ? absl::FormatTime(*l.answer_time) : std::string("-"), " v", l.version,
+      " orders");
+  for (size_t i = 0; i < l.line.change.extra_orders.size(); ++i) {
+    const ExtraOrder& x = l.line.change.extra_orders[i];
+    absl::StrAppend(&out, " [", i < l.extra_order_ids.size() ? l.extra_order_ids[i] : 0, " ",
+                    static_cast<int>(x.kind), " ", absl::FormatCivilTime(x.order_date), " ",
+                    x.amount, " ", x.note, "]");
+  }
+  return absl::StrCat(out, " ids ", l.extra_order_ids.size());
+}
+
+TEST_F(PgReportStoreTest, ManyAnswersAreWrittenAtOnceWithAnEventEachAndALineTwiceInTurn) {
+  // A report of 300 lines (an upload's size, scaled down), all answered in one call.
+  absl::StatusOr<Period> period = MakePeriod(absl::CivilMonth(2026, 6));
+  ASSERT_TRUE(period.ok());
+  NewReport big{kPartnerA, "A", "", {}};
+  for (int i = 0; i < 300; ++i) {
+    big.lines.push_back(Snap(1000 + i, absl::StrFormat("%07d", 1000 + i)));
+  }
+  ASSERT_TRUE(store_.OpenPeriod(Ctx("OpenPeriod", "open-june"), *period, {big}, EncodeOpened).ok());
+  ReportFilter f;
+  f.now = now_;
+  f.month = absl::CivilMonth(2026, 6);
+  absl::StatusOr<std::vector<ReportView>> reports = store_.ListReports(f, 0, 10, Deadline());
+  ASSERT_TRUE(reports.ok() && reports->size() == 1u);
+  const int64_t rid = (*reports)[0].report.id;
+  std::vector<StoredLine> lines = LinesOf(rid);
+  ASSERT_THAT(lines, SizeIs(300));
+  EXPECT_EQ(lines[299].line.snapshot.case_number, "0001299");
+  std::vector<AnswerWrite> writes;
+  for (size_t i = 0; i < lines.size(); ++i) {
+    if (i % 3 == 0) {
+      writes.push_back({lines[i].line.id, Answer::kChanged,
+                        Completed(1000 * static_cast<int64_t>(i + 1),
+                                  i % 2 == 0 ? std::vector<ExtraOrder>{Extra(500)}
+                                             : std::vector<ExtraOrder>{})});
+    } else {
+      writes.push_back({lines[i].line.id, Answer::kNoChange, Change()});
+    }
+  }
+  std::reverse(writes.begin(), writes.end());  // the plan's order, not the lines'
+  const int64_t events = Count("SELECT count(*) FROM report.audit_events");
+  absl::StatusOr<std::vector<StoredLine>> written = Answer(rid, writes);
+  ASSERT_TRUE(written.ok()) << written.status();
+  ASSERT_THAT(*written, SizeIs(300));
+  EXPECT_EQ((*written)[0].line.id, writes[0].line_id);  // in the plan's order
+  for (const StoredLine& l : *written) {
+    const size_t i = static_cast<size_t>(l.line.snapshot.project_id - 1000);
+    SCOPED_TRACE(i);
+    EXPECT_EQ(l.version, 2);
+    EXPECT_EQ(l.answered_by, "partner-user");
+    if (i % 3 == 0) {
+      EXPECT_EQ(l.line.answer, Answer::kChanged);
+      EXPECT_EQ(l.line.change.amount, 1000 * static_cast<int64_t>(i + 1));
+      EXPECT_EQ(l.line.change.extra_orders.size(), i % 2 == 0 ? 1u : 0u);
+    } else {
+      EXPECT_EQ(l.line.answer, Answer::kNoChange);
+    }
+  }
+  // What the call returned is what is stored.
+  std::map<int64_t, std::string> stored;
+  for (const StoredLine& l : LinesOf(rid)) stored[l.line.id] = Describe(l);
+  for (const StoredLine& l : *written) EXPECT_EQ(Describe(l), stored[l.line.id]);
+  EXPECT_EQ(Count("SELECT count(*) FROM report.audit_events"), events + 300);
+  EXPECT_EQ(Count(absl::StrCat("SELECT count(*) FROM report.audit_events WHERE resource_id = "
+                               "'reports/", rid, "/lines/", lines[3].line.id,
+                               "' AND change_json->'answer'->'new'->>'answer' = 'CHANGED'")),
+            1);
+  EXPECT_EQ(Count("SELECT count(*) FROM report.line_extra_orders"), 50);
+  absl::StatusOr<ReportView> report = store_.GetReport(rid, Deadline());
+  ASSERT_TRUE(report.ok());
+  EXPECT_EQ(report->checked_count, 300);
+
+  // A plan naming a line twice: applied one after the other, the second over the first.
+  written = Answer(rid, {{lines[1].line.id, Answer::kChanged, Completed(7000, {Extra(700)})},
+                         {lines[1].line.id, Answer::kNoChange, Change()}});
+  ASSERT_TRUE(written.ok()) << written.status();
+  ASSERT_THAT(*written, SizeIs(2));
+  EXPECT_EQ((*written)[1].line.answer, Answer::kNoChange);
+  EXPECT_EQ((*written)[1].version, 4);
+  EXPECT_TRUE((*written)[1].line.change.extra_orders.empty());
+  EXPECT_EQ(Count(absl::StrCat("SELECT count(*) FROM report.audit_events WHERE resource_id = "
+                               "'reports/", rid, "/lines/", lines[1].line.id,
+                               "' AND change_json->'answer'->'old'->>'answer' = 'CHANGED'")),
+            1);
+}
+
 TEST_F(PgReportStoreTest, SubmittingStoresTheEffectsOnceAndMarksTheReport) {
   std::vector<ReportView> reports = OpenApril();
   const int64_t rid = reports[0].report.id;
@@ -330,11 +430,13 @@ TEST_F(PgReportStoreTest, SubmittingStoresTheEffectsOnceAndMarksTheReport) {
   EXPECT_EQ(Count("SELECT count(*) FROM report.audit_events WHERE resource_type = 'report' "
                   "AND change_json->'reason'->>'new' = '誤り'"),
             1);
-  ASSERT_TRUE(Answer(rid, {{lines[0].line.id, Answer::kChanged,
-                            Completed(600000, {Extra(1000), Extra(4000)})}})
-                  .ok());
+  absl::StatusOr<std::vector<StoredLine>> rewritten = Answer(
+      rid, {{lines[0].line.id, Answer::kChanged, Completed(600000, {Extra(1000), Extra(4000)})},
+            {lines[1].line.id, Answer::kNoChange, Change()}});
+  ASSERT_TRUE(rewritten.ok()) << rewritten.status();
   absl::StatusOr<StoredLine> kept = store_.GetLine(lines[0].line.id, Deadline());
   ASSERT_TRUE(kept.ok());
+  EXPECT_EQ(Describe((*rewritten)[0]), Describe(*kept));  // the applied order kept, one added
   ASSERT_THAT(kept->extra_order_ids, SizeIs(2));
   EXPECT_EQ(kept->extra_order_ids[0], applied->extra_order_ids[0]);
   absl::StatusOr<std::string> resubmit =

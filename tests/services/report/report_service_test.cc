@@ -346,6 +346,60 @@ TEST_F(ReportServiceTest, APeriodOpenedTwiceMakesOneSetOfReports) {
                       "PERIOD_NOT_FOUND"));
 }
 
+TEST_F(ReportServiceTest, OpeningAPeriodPagesThroughEveryPartnersReferralsAtOnce) {
+  // What OpenPeriod asks the project service for: every partner's cases in progress, in
+  // pages, by case number (ListReferrals with all_partners), never a call per partner.
+  const std::string service = project_host_->Token(Role::kService, "anken-report");
+  project::v1::ListReferralsRequest req;
+  req.set_all_partners(true);
+  req.set_page_size(1);
+  req.add_outcomes(project::v1::REFERRAL_OUTCOME_IN_PROGRESS);
+  std::vector<int64_t> seen;
+  for (int page = 0; page < 10; ++page) {
+    absl::StatusOr<project::v1::ListReferralsResponse> resp =
+        CallOn(project_stub_.get(), &ProjectStub::ListReferrals, req, service);
+    ASSERT_TRUE(resp.ok()) << resp.status();
+    for (const auto& p : resp->projects()) seen.push_back(p.id());
+    if (resp->next_page_token().empty()) break;
+    req.set_page_token(resp->next_page_token());
+  }
+  EXPECT_EQ(seen, (std::vector<int64_t>{a1_.id(), a2_.id(), b1_.id()}));
+  // Without outcomes: every referred case (the lost one too), and no case that is not
+  // referred.
+  MustCreateEndCustomer("紹介なし");
+  project::v1::ListReferralsRequest any;
+  any.set_all_partners(true);
+  absl::StatusOr<project::v1::ListReferralsResponse> all =
+      CallOn(project_stub_.get(), &ProjectStub::ListReferrals, any, service);
+  ASSERT_TRUE(all.ok()) << all.status();
+  EXPECT_EQ(all->projects_size(), 4);
+  // all_partners with a partner, or neither, is refused; a partner token sees its own only.
+  any.set_partner_id(partner_a_.id());
+  EXPECT_TRUE(IsError(CallOn(project_stub_.get(), &ProjectStub::ListReferrals, any, service)
+                          .status(),
+                      absl::StatusCode::kInvalidArgument));
+  EXPECT_TRUE(IsError(CallOn(project_stub_.get(), &ProjectStub::ListReferrals,
+                             project::v1::ListReferralsRequest(), service)
+                          .status(),
+                      absl::StatusCode::kInvalidArgument));
+  project::v1::ListReferralsRequest own;
+  own.set_all_partners(true);
+  absl::StatusOr<project::v1::ListReferralsResponse> b_only = CallOn(
+      project_stub_.get(), &ProjectStub::ListReferrals, own,
+      project_host_->Token(Role::kPartner, "partner-b", absl::StrCat(partner_b_.id())));
+  ASSERT_TRUE(b_only.ok()) << b_only.status();
+  ASSERT_EQ(b_only->projects_size(), 1);
+  EXPECT_EQ(b_only->projects(0).id(), b1_.id());
+
+  // The period opened from those pages: each partner's report holds its own cases in order.
+  absl::StatusOr<v1::OpenPeriodResponse> opened = Open("open-paged");
+  ASSERT_TRUE(opened.ok()) << opened.status();
+  ASSERT_THAT(opened->reports(), SizeIs(2));
+  EXPECT_EQ(opened->reports(0).line_count(), 2);
+  EXPECT_EQ(opened->reports(1).line_count(), 1);
+  EXPECT_EQ(MustLines(opened->reports(1).id())[0].case_number(), b1_.number());
+}
+
 TEST_F(ReportServiceTest, APartnerSeesAndChangesOnlyItsOwnReport) {
   ASSERT_NO_FATAL_FAILURE(MustOpenApril());
   v1::ListReportsRequest list;
