@@ -1,6 +1,7 @@
 // anken-scheduler: wiring only (configuration, clock, store, peers, job actions, the runner,
 // the mail delivery loop, handlers, server).
 
+#include <algorithm>
 #include <cstring>
 #include <memory>
 
@@ -55,7 +56,10 @@ absl::StatusOr<std::vector<anken::server::RegisteredService>> MakeServices(
     anken::log::Warn("TEST CLOCK: business time comes from a file")
         .Str("file", config->test_clock_file);
   }
-  bg->store = std::make_unique<scheduler::PgSchedulerStore>(rt.pool);
+  // A replica frozen inside a transaction loses it (and its locks) before its lease lapses,
+  // so that another replica can take its runs over (pg_scheduler_store.h).
+  bg->store = std::make_unique<scheduler::PgSchedulerStore>(
+      rt.pool, std::max(config->lease / 2, absl::Seconds(1)));
   if (config->billing_addr.empty()) {
     bg->billing = std::make_unique<scheduler::NotConfiguredBillingPeer>("ANKEN_BILLING_ADDR is not set");
   } else {

@@ -1,5 +1,6 @@
 #include "services/scheduler/pg_scheduler_store.h"
 
+#include <algorithm>
 #include <pqxx/pqxx>
 #include <utility>
 
@@ -258,11 +259,18 @@ absl::StatusOr<AdvanceResult> AdvanceIn(pqxx::work& tx, const AdvanceRequest& re
 
 }  // namespace
 
+void LimitIdleInTransaction(pqxx::work& tx, absl::Duration limit) {
+  if (limit <= absl::ZeroDuration()) return;
+  const int64_t ms = std::max<int64_t>(1, absl::ToInt64Milliseconds(limit));
+  tx.exec_params("SELECT set_config('idle_in_transaction_session_timeout', $1, true)",
+                 absl::StrCat(ms, "ms"));
+}
+
 // ---- jobs and runs: the runner ----
 
 absl::Status PgSchedulerStore::EnsureJobs(const std::vector<JobSpec>& jobs, absl::Time now) {
   now = TruncToMicros(now);
-  return pool_.Transact(
+  return Transact(
       absl::InfiniteFuture(),
       [&](pqxx::work& tx) -> absl::Status {
         for (const JobSpec& job : jobs) {
@@ -276,14 +284,14 @@ absl::Status PgSchedulerStore::EnsureJobs(const std::vector<JobSpec>& jobs, absl
 }
 
 absl::StatusOr<AdvanceResult> PgSchedulerStore::Advance(const AdvanceRequest& request) {
-  return pool_.Transact(
+  return Transact(
       request.deadline, [&](pqxx::work& tx) { return AdvanceIn(tx, request); },
       WriteOptions("claiming a job's slot"));
 }
 
 absl::StatusOr<int> PgSchedulerStore::RenewLeases(const std::string& owner,
                                                   absl::Time lease_until) {
-  return pool_.Transact(
+  return Transact(
       absl::InfiniteFuture(),
       [&](pqxx::work& tx) -> absl::StatusOr<int> {
         return static_cast<int>(
@@ -299,7 +307,7 @@ absl::StatusOr<bool> PgSchedulerStore::FinishRun(int64_t run_id, const std::stri
       o.next_attempt_time.has_value() ? TimeText(TruncToMicros(*o.next_attempt_time)) : "";
   const std::string finish = TimeText(TruncToMicros(o.now));
   const bool final = o.state != RunState::kQueued;
-  return pool_.Transact(
+  return Transact(
       absl::InfiniteFuture(),
       [&](pqxx::work& tx) -> absl::StatusOr<bool> {
         pqxx::result r = tx.exec_params(
@@ -312,7 +320,7 @@ absl::StatusOr<bool> PgSchedulerStore::FinishRun(int64_t run_id, const std::stri
 }
 
 absl::StatusOr<int> PgSchedulerStore::ReleaseRuns(const std::string& owner, absl::Time now) {
-  return pool_.Transact(
+  return Transact(
       absl::InfiniteFuture(),
       [&](pqxx::work& tx) -> absl::StatusOr<int> {
         return static_cast<int>(
@@ -324,7 +332,7 @@ absl::StatusOr<int> PgSchedulerStore::ReleaseRuns(const std::string& owner, absl
 // ---- jobs and runs: the API ----
 
 absl::StatusOr<std::vector<JobRow>> PgSchedulerStore::ListJobs(absl::Time deadline) {
-  return pool_.Transact(
+  return Transact(
       deadline,
       [&](pqxx::work& tx) -> absl::StatusOr<std::vector<JobRow>> {
         std::vector<JobRow> out;
@@ -336,7 +344,7 @@ absl::StatusOr<std::vector<JobRow>> PgSchedulerStore::ListJobs(absl::Time deadli
 
 absl::StatusOr<absl::optional<Run>> PgSchedulerStore::LatestRun(const std::string& job,
                                                                 absl::Time deadline) {
-  return pool_.Transact(
+  return Transact(
       deadline,
       [&](pqxx::work& tx) -> absl::StatusOr<absl::optional<Run>> {
         return FirstRun(tx.exec_params(sql::kLatestRun, job));
@@ -348,7 +356,7 @@ absl::StatusOr<std::vector<Run>> PgSchedulerStore::ListRuns(
     const std::string& job, const std::vector<RunState>& states,
     absl::optional<absl::CivilMinute> before, int limit, absl::Time deadline) {
   const std::string before_text = before.has_value() ? SlotText(*before) : "";
-  return pool_.Transact(
+  return Transact(
       deadline,
       [&](pqxx::work& tx) -> absl::StatusOr<std::vector<Run>> {
         std::vector<Run> out;
@@ -367,7 +375,7 @@ absl::StatusOr<std::pair<Run, bool>> PgSchedulerStore::TriggerRun(const WriteCon
                                                                   absl::CivilMinute slot) {
   WriteContext w = ctx;
   w.now = TruncToMicros(ctx.now);
-  return pool_.Transact(
+  return Transact(
       ctx.deadline,
       [&](pqxx::work& tx) -> absl::StatusOr<std::pair<Run, bool>> {
         if (tx.exec_params(sql::kLockJob, job).empty()) return JobNotFound(job);
@@ -394,7 +402,7 @@ absl::StatusOr<JobRow> PgSchedulerStore::SetPaused(const WriteContext& ctx, cons
                                                    bool paused, const std::string& reason) {
   WriteContext w = ctx;
   w.now = TruncToMicros(ctx.now);
-  return pool_.Transact(
+  return Transact(
       ctx.deadline,
       [&](pqxx::work& tx) -> absl::StatusOr<JobRow> {
         pqxx::result rows = tx.exec_params(sql::kLockJob, job);
@@ -425,7 +433,7 @@ absl::StatusOr<std::pair<Notification, bool>> PgSchedulerStore::EnqueueNotificat
   WriteContext w = ctx;
   w.now = TruncToMicros(ctx.now);
   const std::string json = ParametersJson(n.parameters);
-  return pool_.Transact(
+  return Transact(
       ctx.deadline,
       [&](pqxx::work& tx) -> absl::StatusOr<std::pair<Notification, bool>> {
         pqxx::result inserted =
@@ -464,7 +472,7 @@ absl::StatusOr<std::pair<Notification, bool>> PgSchedulerStore::EnqueueNotificat
 
 absl::StatusOr<std::vector<Notification>> PgSchedulerStore::ListNotifications(
     const NotificationFilter& filter, int64_t before_id, int limit, absl::Time deadline) {
-  return pool_.Transact(
+  return Transact(
       deadline,
       [&](pqxx::work& tx) -> absl::StatusOr<std::vector<Notification>> {
         std::vector<Notification> out;
@@ -480,7 +488,7 @@ absl::StatusOr<std::vector<Notification>> PgSchedulerStore::ListNotifications(
 
 absl::StatusOr<absl::optional<Notification>> PgSchedulerStore::ClaimDelivery(
     const std::string& owner, absl::Time now, absl::Time lease_until) {
-  return pool_.Transact(
+  return Transact(
       absl::InfiniteFuture(),
       [&](pqxx::work& tx) -> absl::StatusOr<absl::optional<Notification>> {
         pqxx::result rows =
@@ -494,7 +502,7 @@ absl::StatusOr<absl::optional<Notification>> PgSchedulerStore::ClaimDelivery(
 
 absl::StatusOr<bool> PgSchedulerStore::MarkSent(int64_t id, const std::string& owner,
                                                 absl::Time now) {
-  return pool_.Transact(
+  return Transact(
       absl::InfiniteFuture(),
       [&](pqxx::work& tx) -> absl::StatusOr<bool> {
         return tx.exec_params(sql::kMarkSent, id, owner, TimeText(TruncToMicros(now)))
@@ -508,7 +516,7 @@ absl::StatusOr<bool> PgSchedulerStore::MarkDeliveryFailed(int64_t id, const std:
                                                           absl::Time next_attempt,
                                                           absl::Time now) {
   const std::string dead_time = TimeText(TruncToMicros(now));
-  return pool_.Transact(
+  return Transact(
       absl::InfiniteFuture(),
       [&](pqxx::work& tx) -> absl::StatusOr<bool> {
         return tx.exec_params(sql::kMarkFailed, id, owner, dead ? 3 : 1,

@@ -17,22 +17,41 @@
 //   Notifications enqueued by the scheduler's own runs are audited like any other, with the
 //   run's context.
 // - Notification parameters are stored as a JSON object of strings.
+// - Every transaction runs with an idle-in-transaction limit (LimitIdleInTransaction). A
+//   replica frozen inside one (SIGSTOP, a VM pause, a debugger) would otherwise keep its row
+//   locks — the job row of an Advance, the runs its heartbeat renews — for as long as it is
+//   frozen, and every other replica's Advance would wait on them (or skip the job) however
+//   long ago the frozen replica's lease lapsed: its work could never be taken over. With the
+//   limit the server ends such a session and rolls its transaction back; the frozen replica
+//   finds its connection gone when it wakes, and its late writes are refused as usual (they
+//   are conditional on still holding the lease). main.cc sets half the lease, so the locks are
+//   gone before the lease lapses.
 
 #include <string>
 #include <utility>
 #include <vector>
 
+#include "absl/time/time.h"
 #include "common/db/pool.h"
 #include "services/scheduler/scheduler_store.h"
 
 namespace anken::scheduler {
 
+// Sets Postgres's idle_in_transaction_session_timeout for the rest of `tx` (nothing when
+// `limit` is not positive): a client that stays quiet inside the transaction for longer loses
+// its session, the transaction is rolled back and its locks are released. Throws like any
+// libpqxx call (inside Pool::Transact that becomes a status).
+void LimitIdleInTransaction(pqxx::work& tx, absl::Duration limit);
+
 class PgSchedulerStore final : public SchedulerStore {
  public:
   static constexpr char kSchema[] = "scheduler";
 
-  // `pool` must outlive the store.
-  explicit PgSchedulerStore(db::Pool& pool) : pool_(pool) {}
+  // `pool` must outlive the store. `idle_in_transaction_limit` bounds how long a replica
+  // frozen inside one of the store's transactions keeps its locks (see above).
+  explicit PgSchedulerStore(db::Pool& pool,
+                            absl::Duration idle_in_transaction_limit = absl::Seconds(30))
+      : pool_(pool), idle_limit_(idle_in_transaction_limit) {}
 
   absl::Status EnsureJobs(const std::vector<JobSpec>& jobs, absl::Time now) override;
   absl::StatusOr<AdvanceResult> Advance(const AdvanceRequest& request) override;
@@ -67,7 +86,20 @@ class PgSchedulerStore final : public SchedulerStore {
                                           absl::Time next_attempt, absl::Time now) override;
 
  private:
+  // pool_.Transact, with the idle-in-transaction limit set first.
+  template <typename Fn>
+  auto Transact(absl::Time deadline, Fn&& fn, const db::TransactOptions& options) {
+    return pool_.Transact(
+        deadline,
+        [this, &fn](pqxx::work& tx) {
+          LimitIdleInTransaction(tx, idle_limit_);
+          return fn(tx);
+        },
+        options);
+  }
+
   db::Pool& pool_;
+  const absl::Duration idle_limit_;
 };
 
 }  // namespace anken::scheduler

@@ -418,5 +418,44 @@ TEST_F(PgSchedulerStoreTest, DeliveryLeasesRetriesAndDeadLetters) {
   EXPECT_FALSE(*store_.MarkSent((*held)->id, "a", clock_.Now()));
 }
 
+TEST_F(PgSchedulerStoreTest, AReplicaFrozenInsideATransactionCannotBlockTheTakeover) {
+  Ensure("renewals", "daily 00:00");
+  clock_.Set(Tokyo(2026, 4, 26, 0, 0, 5));
+  AdvanceResult a = Advance(Request("renewals", "daily 00:00", "a"));
+  ASSERT_TRUE(a.claimed.has_value());
+
+  // Replica a's heartbeat as the store runs it, frozen between its UPDATE and its COMMIT
+  // (the process stopped): the run's row stays locked while nothing more arrives.
+  pqxx::connection frozen(db_.url());
+  const int backend = frozen.backendpid();
+  pqxx::work heartbeat(frozen);
+  LimitIdleInTransaction(heartbeat, absl::Seconds(1));
+  heartbeat.exec_params0(
+      "UPDATE scheduler.runs SET lease_until = lease_until WHERE owner = $1 AND state = 1", "a");
+  {
+    pqxx::connection other(db_.url());
+    pqxx::work probe(other);
+    EXPECT_ANY_THROW(probe.exec_params("SELECT id FROM scheduler.runs WHERE id = $1 FOR UPDATE "
+                                       "NOWAIT",
+                                       a.claimed->id))
+        << "the frozen transaction holds the run's row lock";
+  }
+
+  // a's lease lapses; b's takeover waits for the lock only until the server ends a's idle
+  // transaction (without the limit it would wait for as long as a stays frozen).
+  clock_.Advance(absl::Minutes(1));
+  AdvanceRequest takeover = Request("renewals", "daily 00:00", "b");
+  takeover.deadline = absl::Now() + absl::Seconds(20);
+  AdvanceResult b = Advance(takeover);
+  ASSERT_TRUE(b.claimed.has_value());
+  EXPECT_TRUE(b.took_over);
+  EXPECT_EQ(b.claimed->id, a.claimed->id);
+  EXPECT_EQ(Count(absl::StrCat("SELECT count(*) FROM pg_stat_activity WHERE pid = ", backend)), 0);
+  // a wakes up: its transaction is gone, nothing it wrote stands, and its late finish is refused.
+  EXPECT_ANY_THROW(heartbeat.commit());
+  EXPECT_FALSE(Finish(*a.claimed, "a"));
+  EXPECT_TRUE(Finish(*b.claimed, "b"));
+}
+
 }  // namespace
 }  // namespace anken::scheduler::testing
