@@ -224,8 +224,22 @@ def evaluate(res, services, quick):
         g.not_measured("OpenPeriod, 1,000 partners × 10 cases", "≤ 2 s",
                        "the report service did not run" if "report" not in services
                        else "no OpenPeriod succeeded (see the failures below)")
-    g.not_measured("Bank statement reconciliation, 10,000 lines", "≤ 2 s",
-                   "billing's payments (ImportBankStatement) are being written; no open invoices are seeded yet")
+    banks = res.of("bank")
+    if banks:
+        secs = med([r["ms"] for r in banks]) / 1000.0
+        last = banks[-1]
+        g.add("Bank statement reconciliation, %s lines (CSV, ImportBankStatement end to end)"
+              % "{:,.0f}".format(med([r["lines"] for r in banks])),
+              "%.2f s (%s matched, %s with a fee, %s unmatched)" % (
+                  secs, "{:,}".format(last["matched"]), "{:,}".format(last["matched_with_fee"]),
+                  "{:,}".format(last["unmatched"])),
+              "—", secs / 2.0, "≤ 2 s", secs <= 2.0 and all(r["imported"] == r["lines"] and
+                                                             r["matched"] > 0 for r in banks),
+              cpu_text(res.cpu(group="bank"), "anken-billing"))
+    else:
+        g.not_measured("Bank statement reconciliation, 10,000 lines", "≤ 2 s",
+                       "the billing service did not run" if "billing" not in services
+                       else "no import succeeded (see the failures below)")
 
     # ---- memory ----
     for r in res.of("rss_idle"):
@@ -329,11 +343,13 @@ def absolute(res):
         pg.setdefault((r["rpc"], r["clients"]), []).append(r)
     if pg:
         caps = {r["rpc"]: r["statements"] for r in res.of("capture")}
-        out += ["", "| pgbench (the RPC's captured SQL) | clients | TPS | latency avg | statements per call |",
-                "|---|---|---|---|---|"]
+        out += ["", "| pgbench (the RPC's captured SQL) | clients | TPS | latency avg | statements per call | -M |",
+                "|---|---|---|---|---|---|"]
         for (rpc, c), rs in sorted(pg.items()):
-            out.append("| %s | %d | %s | %s | %s |" % (rpc, c, "{:,.0f}".format(med([r["tps"] for r in rs])),
-                                                   fmt_ms(med([r["latency_ms"] for r in rs])), caps.get(rpc, "?")))
+            out.append("| %s | %d | %s | %s | %s | %s |" % (
+                rpc, c, "{:,.0f}".format(med([r["tps"] for r in rs])),
+                fmt_ms(med([r["latency_ms"] for r in rs])), caps.get(rpc, "?"),
+                rs[-1].get("mode", "extended")))
     xs = collections.OrderedDict()
     for r in res.of("xlsx"):
         name = r["reader"] if r["_l"].get("group", "xlsx") == "xlsx" else r["reader"] + " (the upload's file)"
@@ -359,6 +375,10 @@ def absolute(res):
                         ("upload", "UploadReportXlsx")):
         for r in res.of("load", group=group):
             out.append("| %s (%s) | %s | %s | — |" % (what, r["label"], "{:,}".format(r["items"]), fmt_ms(r["max_ms"])))
+    for r in res.of("bank"):
+        out.append("| ImportBankStatement, CSV (%s) | %s | %s | %s |" % (
+            r["label"], "{:,}".format(r["lines"]), fmt_ms(r["ms"]),
+            "{:,.0f}".format(r["lines"] / (r["ms"] / 1000.0)) if r["ms"] else "—"))
     idle = res.of("rss_idle")
     if idle:
         out += ["", "Idle RSS: " + ", ".join("anken-%s %.1f MB" % (r["service"], r["rss_mb"]) for r in idle) + "."]

@@ -65,6 +65,7 @@ class BareEcho final : public EchoService::Service {
 };
 
 int Main(int argc, char** argv) {
+  server::PrepareServingProcess();  // as ServiceMain does, for both variants
   server::BlockShutdownSignals();
   absl::ParseCommandLine(argc, argv);
   const bool bare = absl::GetFlag(FLAGS_bare);

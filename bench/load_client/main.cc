@@ -29,6 +29,7 @@
 #include "absl/flags/usage.h"
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
+#include "absl/synchronization/mutex.h"
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
 #include "bench/load_client/scenarios.h"
@@ -176,6 +177,10 @@ class Runner {
 };
 
 int Main(int argc, char** argv) {
+  // As the servers do (server::PrepareServingProcess): Debian's Abseil checks every lock of
+  // every absl::Mutex (gRPC's own) for deadlock cycles, and the load generator shares the
+  // cores with what it measures.
+  absl::SetMutexDeadlockDetectionMode(absl::OnDeadlockCycle::kIgnore);
   absl::SetProgramUsageMessage("closed-loop gRPC load generator (bench/run drives it; README: Performance)");
   absl::ParseCommandLine(argc, argv);
   if (absl::GetFlag(FLAGS_list)) {

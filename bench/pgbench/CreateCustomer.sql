@@ -1,7 +1,8 @@
 -- pgbench script of CreateCustomer: the SQL the service ran for one call, captured from
 -- Postgres' statement log by bench/pgbench/capture.py (bench/run). Do not edit:
 -- bench/run --update-sql rewrites it when the service's SQL changes.
--- Run with -M extended and the -D values of CreateCustomer.vars.json.
+-- Run with -M prepared and the -D values of CreateCustomer.vars.json.
+-- pgbench mode: prepared
 \set rid random(1, 1000000000000000)
 BEGIN;
 SELECT set_config('statement_timeout', :v1, true);

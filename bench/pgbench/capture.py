@@ -10,8 +10,15 @@ in order, and writes
 
   <name>.sql        the pgbench script: each statement as the service sent it, its $n
                     parameters replaced by pgbench variables (extended protocol: pgbench
-                    binds them as parameters, as libpqxx's exec_params does);
+                    binds them as parameters, as libpqxx's exec_params does), and the
+                    query mode pgbench must run it with (a "-- pgbench mode:" line);
   <name>.vars.json  the captured values of the constant parameters (passed with -D).
+
+The mode: when the service ran any of the call's statements as a named prepared statement
+(the log's "execute anken_...:" lines; "execute <unnamed>:" is exec_params), pgbench runs
+the script with -M prepared, which prepares every statement of it, else with -M extended.
+A call that mixes both is measured against pgbench preparing all of them: the stronger
+yardstick, never a weaker one.
 
 Marker values become varying variables: the drawn id (4242) → :id or :cid, the request_id
 (bcap-0-0) → :rid, a value made of a sequence's number (C7777777 or 7777777, from a
@@ -20,6 +27,7 @@ stays NULL and an empty text stays '' (pgbench -D cannot pass an empty value).
 
   capture.py script LOG NAME OUTDIR     write OUTDIR/NAME.sql and OUTDIR/NAME.vars.json
   capture.py dargs VARS.json            print the -D arguments, NUL-separated
+  capture.py mode SCRIPT.sql            print the -M mode the script is to run with
 """
 import json
 import re
@@ -67,6 +75,12 @@ def statement_of(message):
     return None
 
 
+def prepared_by_name(message):
+    """Whether the message logs a named prepared statement ('execute anken_1f..: ...')."""
+    m = re.match(r"execute ([^:]*): ", message)
+    return m is not None and m.group(1) != "<unnamed>"
+
+
 def transactions(log_path, name):
     """The transactions (lists of (sql, params)) the services ran between the markers."""
     begin = "statement: SELECT 'bench-capture-begin:%s'" % name
@@ -97,9 +111,10 @@ def transactions(log_path, name):
         pid = e.get("pid")
         word = sql.strip().rstrip(";").upper()
         if word == "BEGIN":
-            open_tx[pid] = (e.get("timestamp", ""), [(sql.strip(), {})])
+            open_tx[pid] = (e.get("timestamp", ""), [(sql.strip(), {}, False)])
         elif pid in open_tx:
-            open_tx[pid][1].append((sql.strip(), parse_params(e.get("detail"))))
+            open_tx[pid][1].append((sql.strip(), parse_params(e.get("detail")),
+                                    prepared_by_name(e.get("message", ""))))
             if word in ("COMMIT", "ROLLBACK"):
                 if word == "ROLLBACK":
                     raise SystemExit("capture %s: a transaction rolled back (the call failed?)" % name)
@@ -109,16 +124,33 @@ def transactions(log_path, name):
     return [stmts for _, stmts in sorted(done, key=lambda t: t[0])]
 
 
+def mode_of(txs):
+    """pgbench's -M for the call: prepared when the service prepared any statement of it."""
+    return "prepared" if any(p for stmts in txs for _, _, p in stmts) else "extended"
+
+
+def mode_of_script(path):
+    """The mode a script written by script() names (extended for older scripts)."""
+    with open(path, encoding="utf-8") as f:
+        for line in f:
+            m = re.match(r"-- pgbench mode: (\w+)$", line.rstrip("\n"))
+            if m:
+                return m.group(1)
+    return "extended"
+
+
 def script(name, txs):
     rules = SCENARIOS[name]
+    mode = mode_of(txs)
     lines = ["-- pgbench script of %s: the SQL the service ran for one call, captured from" % name,
              "-- Postgres' statement log by bench/pgbench/capture.py (bench/run). Do not edit:",
              "-- bench/run --update-sql rewrites it when the service's SQL changes.",
-             "-- Run with -M extended and the -D values of %s.vars.json." % name]
+             "-- Run with -M %s and the -D values of %s.vars.json." % (mode, name),
+             "-- pgbench mode: %s" % mode]
     lines += rules["sets"]
     values, n = {}, 0
     for stmts in txs:
-        for sql, params in stmts:
+        for sql, params, _ in stmts:
             def replace(m):
                 nonlocal n
                 i = int(m.group(1))
@@ -155,6 +187,9 @@ def main(argv):
         with open("%s/%s.vars.json" % (outdir, name), "w", encoding="utf-8") as f:
             json.dump(values, f, ensure_ascii=False, indent=0, sort_keys=True)
             f.write("\n")
+        return 0
+    if len(argv) == 3 and argv[1] == "mode":
+        print(mode_of_script(argv[2]))
         return 0
     if len(argv) == 3 and argv[1] == "dargs":
         with open(argv[2], encoding="utf-8") as f:

@@ -65,6 +65,49 @@ class CaptureTest(unittest.TestCase):
         # Text merely containing the number stays a captured constant.
         self.assertEqual(values, {"v1": "30000", "v2": "m: x", "v3": "c7777777 x"})
 
+    def test_exec_params_alone_is_run_with_the_extended_protocol(self):
+        log = log_of([
+            entry("statement: SELECT 'bench-capture-begin:GetCustomer'", user="postgres", pid=1),
+            entry("statement: BEGIN"),
+            entry("execute <unnamed>: SELECT * FROM customer.customers c WHERE c.id = $1",
+                  detail="parameters: $1 = '4242'"),
+            entry("statement: COMMIT"),
+            entry("statement: SELECT 'bench-capture-end:GetCustomer'", user="postgres", pid=1),
+        ])
+        text, _ = capture.script("GetCustomer", capture.transactions(log, "GetCustomer"))
+        self.assertIn("-- pgbench mode: extended\n", text)
+
+    def test_named_prepared_statements_make_pgbench_prepare(self):
+        log = log_of([
+            entry("statement: SELECT 'bench-capture-begin:GetCustomer'", user="postgres", pid=1),
+            entry("statement: BEGIN"),
+            entry("execute anken_00a1b2c3d4e5f607: SELECT set_config('transaction_read_only', "
+                  "'on', true), set_config('statement_timeout', $1, true)",
+                  detail="parameters: $1 = '29990'"),
+            entry("execute anken_9f00000000000001: SELECT * FROM customer.customers c "
+                  "WHERE c.id = $1", detail="parameters: $1 = '4242'"),
+            entry("statement: COMMIT"),
+            entry("statement: SELECT 'bench-capture-end:GetCustomer'", user="postgres", pid=1),
+        ])
+        text, values = capture.script("GetCustomer", capture.transactions(log, "GetCustomer"))
+        body = [l for l in text.splitlines() if not l.startswith("--")]
+        self.assertEqual(body, [
+            "\\set id random(1, :id_max)",
+            "BEGIN;",
+            "SELECT set_config('transaction_read_only', 'on', true), "
+            "set_config('statement_timeout', :v1, true);",
+            "SELECT * FROM customer.customers c WHERE c.id = :id;",
+            "COMMIT;",
+        ])
+        self.assertEqual(values, {"v1": "29990"})
+        self.assertIn("-- pgbench mode: prepared\n", text)
+        path = os.path.join(tempfile.mkdtemp(), "GetCustomer.sql")
+        with open(path, "w", encoding="utf-8") as f:
+            f.write(text)
+        out = subprocess.run([sys.executable, os.path.join(HERE, "..", "pgbench", "capture.py"),
+                              "mode", path], capture_output=True, check=True, text=True).stdout
+        self.assertEqual(out, "prepared\n")
+
     def test_peer_transactions_come_in_order_and_ids_become_variables(self):
         log = log_of([
             entry("statement: SELECT 'bench-capture-begin:CreateProject'", user="postgres", pid=1),
