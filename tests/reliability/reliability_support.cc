@@ -22,6 +22,7 @@
 #include "absl/strings/str_cat.h"
 #include "grpcpp/create_channel.h"
 #include "grpcpp/security/credentials.h"
+#include "tests/reliability/loopback.h"
 
 namespace anken::reliability {
 namespace {
@@ -207,17 +208,10 @@ std::string ServiceProcess::LogTail(size_t bytes) const {
 absl::StatusOr<std::unique_ptr<ReplyHoldingProxy>> ReplyHoldingProxy::Start(int upstream_port) {
   std::unique_ptr<ReplyHoldingProxy> p(new ReplyHoldingProxy());
   p->upstream_port_ = upstream_port;
-  p->listen_fd_ = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  socklen_t len = sizeof(addr);
-  if (p->listen_fd_ < 0 || ::bind(p->listen_fd_, reinterpret_cast<sockaddr*>(&addr), len) != 0 ||
-      ::listen(p->listen_fd_, 64) != 0 ||
-      ::getsockname(p->listen_fd_, reinterpret_cast<sockaddr*>(&addr), &len) != 0) {
-    return absl::InternalError(absl::StrCat("proxy listen: errno ", errno));
-  }
-  p->port_ = ntohs(addr.sin_port);
+  absl::StatusOr<LoopbackSocket> listening = ListenOnLoopback(64, "proxy");
+  if (!listening.ok()) return listening.status();
+  p->listen_fd_ = listening->fd;
+  p->port_ = listening->port;
   p->acceptor_ = std::thread([raw = p.get()] { raw->AcceptLoop(); });
   return p;
 }
@@ -238,15 +232,9 @@ void ReplyHoldingProxy::AcceptLoop() {
     if (::poll(&pfd, 1, 100) <= 0) continue;
     const int client = ::accept4(listen_fd_, nullptr, nullptr, SOCK_CLOEXEC);
     if (client < 0) continue;
-    const int server = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    sockaddr_in addr{};
-    addr.sin_family = AF_INET;
-    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    addr.sin_port = htons(upstream_port_);
-    if (server < 0 ||
-        ::connect(server, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) != 0) {
+    const int server = ConnectToLoopback(upstream_port_);
+    if (server < 0) {
       ::close(client);
-      if (server >= 0) ::close(server);
       continue;
     }
     std::lock_guard<std::mutex> lock(mu_);

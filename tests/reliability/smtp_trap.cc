@@ -13,6 +13,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "tests/reliability/fault_support.h"
+#include "tests/reliability/loopback.h"
 
 namespace anken::reliability {
 namespace {
@@ -75,17 +76,10 @@ std::string SmtpTrap::Message::Header(const std::string& name) const {
 
 absl::StatusOr<std::unique_ptr<SmtpTrap>> SmtpTrap::Start() {
   std::unique_ptr<SmtpTrap> t(new SmtpTrap());
-  t->listen_fd_ = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  socklen_t len = sizeof(addr);
-  if (t->listen_fd_ < 0 || ::bind(t->listen_fd_, reinterpret_cast<sockaddr*>(&addr), len) != 0 ||
-      ::listen(t->listen_fd_, 16) != 0 ||
-      ::getsockname(t->listen_fd_, reinterpret_cast<sockaddr*>(&addr), &len) != 0) {
-    return absl::InternalError(absl::StrCat("smtp trap listen: errno ", errno));
-  }
-  t->port_ = ntohs(addr.sin_port);
+  absl::StatusOr<LoopbackSocket> listening = ListenOnLoopback(16, "smtp trap");
+  if (!listening.ok()) return listening.status();
+  t->listen_fd_ = listening->fd;
+  t->port_ = listening->port;
   t->acceptor_ = std::thread([raw = t.get()] { raw->AcceptLoop(); });
   return t;
 }

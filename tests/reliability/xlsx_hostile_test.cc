@@ -33,6 +33,7 @@
 #include "absl/strings/str_replace.h"
 #include "services/report/report_rules.h"
 #include "tests/common/xlsx/xlsx_test_util.h"
+#include "tests/reliability/loopback.h"
 #include "tests/reliability/reliability_support.h"
 #include "tests/reliability/xlsx_upload_support.h"
 
@@ -140,19 +141,15 @@ std::function<bool(const ReadStats&, std::string*)> NothingInflated() {
 class LoopbackListener {
  public:
   LoopbackListener() {
-    fd_ = ::socket(AF_INET, SOCK_STREAM, 0);
-    sockaddr_in addr{};
-    addr.sin_family = AF_INET;
-    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    socklen_t len = sizeof addr;
-    if (fd_ < 0 || ::bind(fd_, reinterpret_cast<sockaddr*>(&addr), len) != 0 ||
-        ::listen(fd_, 16) != 0 ||
-        ::getsockname(fd_, reinterpret_cast<sockaddr*>(&addr), &len) != 0 ||
-        ::fcntl(fd_, F_SETFL, O_NONBLOCK) != 0) {
-      ADD_FAILURE() << "loopback listener: errno " << errno;
+    absl::StatusOr<LoopbackSocket> listening = ListenOnLoopback(16, "loopback listener");
+    if (!listening.ok() || ::fcntl(listening->fd, F_SETFL, O_NONBLOCK) != 0) {
+      ADD_FAILURE() << (listening.ok() ? absl::StrCat("O_NONBLOCK: errno ", errno)
+                                       : std::string(listening.status().message()));
+      if (listening.ok()) ::close(listening->fd);
       return;
     }
-    port_ = ntohs(addr.sin_port);
+    fd_ = listening->fd;
+    port_ = listening->port;
   }
   ~LoopbackListener() {
     if (fd_ >= 0) ::close(fd_);
