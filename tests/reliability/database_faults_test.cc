@@ -4,8 +4,8 @@
 //   `pg_ctl stop -m immediate` under a light write load and started again: grpc.health goes
 //   NOT_SERVING, then SERVING without restarting the service; every acknowledged write is
 //   there exactly once, and every unacknowledged one retried with its request_id makes one row.
-// - pool-exhaustion: a pool of 2 whose connections are stuck behind a table lock the test
-//   holds, and 100 concurrent reads: the excess fail with UNAVAILABLE / RESOURCE_EXHAUSTED
+// - pool-exhaustion: a pool of 10 whose connections are stuck behind a table lock the test
+//   holds, and 200 concurrent reads: the excess fail with UNAVAILABLE / RESOURCE_EXHAUSTED
 //   while the lock is still held (they do not wait for it), health stays SERVING, and once the
 //   lock goes every later call succeeds.
 
@@ -219,10 +219,11 @@ TEST(DatabaseFaultsTest, PostgresStoppedAndStartedUnderLoad) {
 
 TEST(DatabaseFaultsTest, PoolExhaustionFailsFastAndRecovers) {
   const std::string scenario = "pool-exhaustion";
-  constexpr int kCalls = 100;
+  constexpr int kCalls = 200;
+  constexpr int kPool = 10;
   anken::testing::ScratchDatabase db("rel_pool");
   std::map<std::string, std::string> env = ServiceEnv(db.url());
-  env["ANKEN_DB_POOL_SIZE"] = "2";
+  env["ANKEN_DB_POOL_SIZE"] = absl::StrCat(kPool);
   env["ANKEN_DB_ACQUIRE_TIMEOUT"] = "1s";
   env["ANKEN_DB_STATEMENT_TIMEOUT"] = "5m";
   ASSERT_TRUE(Migrate(ANKEN_CUSTOMER_BIN, env).ok());
@@ -265,9 +266,9 @@ TEST(DatabaseFaultsTest, PoolExhaustionFailsFastAndRecovers) {
     });
   }
   go.Notify();
-  // All but the calls holding the pool's two connections end while the lock is held.
+  // All but the calls holding the pool's connections end while the lock is held.
   const bool excess_ended =
-      PollUntil([&] { return done.load() >= kCalls - 2; }, absl::Seconds(180));
+      PollUntil([&] { return done.load() >= kCalls - kPool; }, absl::Seconds(180));
   absl::StatusOr<bool> health = anken::testing::HealthServing((*service)->Channel());
   const bool serving_while_exhausted = health.ok() && *health;
   locked = false;
@@ -291,13 +292,14 @@ TEST(DatabaseFaultsTest, PoolExhaustionFailsFastAndRecovers) {
     }
   }
   bool held = true;
-  held &= Check(scenario, absl::StrCat(done.load(), " calls ended, ", kCalls - 2,
-                                       " needed while the 2 connections were stuck"),
+  held &= Check(scenario, absl::StrCat(done.load(), " calls ended, ", kCalls - kPool,
+                                       " needed while the ", kPool,
+                                       " connections were stuck"),
                 excess_ended);
   held &= Check(scenario, absl::StrCat(fast_fail, " failed UNAVAILABLE/RESOURCE_EXHAUSTED while "
                                        "the lock was held, ", ok, " succeeded after it, ",
                                        other, " other"),
-                fast_fail >= kCalls - 2 && ok + fast_fail == kCalls && other == 0);
+                fast_fail >= kCalls - kPool && ok + fast_fail == kCalls && other == 0);
   held &= Check(scenario, "health SERVING while the pool was exhausted",
                 serving_while_exhausted);
   held &= Check(scenario, absl::StrCat(leaks, " messages leaking internals"), leaks == 0);
@@ -322,7 +324,7 @@ TEST(DatabaseFaultsTest, PoolExhaustionFailsFastAndRecovers) {
                                        write_ok ? 1 : 0, "/1 write succeeded"),
                 later_ok == kLater && write_ok);
   RecordScenario(scenario, held,
-                 absl::StrCat("pool 2, ", kCalls, " concurrent calls: ", fast_fail,
+                 absl::StrCat("pool ", kPool, ", ", kCalls, " concurrent calls: ", fast_fail,
                               " failed fast, ", ok, " served, ", later_ok + (write_ok ? 1 : 0),
                               "/", kLater + 1, " later calls ok"));
   EXPECT_TRUE(held);
