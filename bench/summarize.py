@@ -108,7 +108,7 @@ def evaluate(res, services, quick):
         inst = load_med("qps", group="echo", variant="Echo", c=c)
         ratio = inst / bare if inst and bare else None
         met = ratio is not None and ratio >= 0.85
-        g.add("Echo with auth + metrics + call-log interceptors, c=%d" % c, fmt_qps(inst),
+        g.add("Echo with request-check + auth + metrics + call-log interceptors, c=%d" % c, fmt_qps(inst),
               "bare Echo " + fmt_qps(bare), ratio, "≥ 0.85 (interceptors ≤ 15%)", met,
               cpu_text(res.cpu(group="echo", variant="Echo", c=c), "anken-bench-echo"),
               profile_of("Echo", c))

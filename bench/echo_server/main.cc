@@ -1,7 +1,7 @@
 // anken-bench-echo: the yardsticks for the framework's own cost. It serves
 // anken.testing.v1.EchoService on the same common/ bootstrap as every service — ServiceHost
-// (health, reflection, limits, keepalive) with the auth, metrics and call-log interceptors in
-// ServiceMain's order, and a handler that authorizes like every real handler — but with no
+// (health, reflection, limits, keepalive) with the request check, auth, metrics and call-log
+// interceptors in ServiceMain's order, and a handler that authorizes like every real handler — but with no
 // database, so what it costs is what the framework costs. --bare serves the same handler with
 // every interceptor off (no authorization: nothing would record the caller).
 //
@@ -74,6 +74,7 @@ int Main(int argc, char** argv) {
   server::HostOptions host_options;
   host_options.service_name = "bench-echo";
   host_options.address = absl::StrCat("127.0.0.1:", absl::GetFlag(FLAGS_port));
+  host_options.request_check = !bare;
   server::ServiceHost host(host_options);
 
   std::unique_ptr<EchoService::Service> service;

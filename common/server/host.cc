@@ -52,7 +52,9 @@ absl::Status ServiceHost::Start() {
                               std::max(options_.max_idle_threads, 1));
   for (grpc::Service* s : services_) builder.RegisterService(s);
   // First: the interceptors after it must see its INVALID_ARGUMENT, not gRPC's INTERNAL.
-  interceptors_.insert(interceptors_.begin(), MakeRequestCheckInterceptorFactory());
+  if (options_.request_check) {
+    interceptors_.insert(interceptors_.begin(), MakeRequestCheckInterceptorFactory());
+  }
   if (!interceptors_.empty()) {
     builder.experimental().SetInterceptorCreators(std::move(interceptors_));
     interceptors_.clear();

@@ -229,7 +229,8 @@ struct UploadPlan {
 //   blank, or repeat the current outcome, its dates and amount with blank remarks, is
 //   変更なし; anything else is a change, validated with ValidateChange;
 // - text cells are trimmed of spaces (also U+3000) at both ends.
-// - a formula in the remarks cell is INVALID_REMARKS; elsewhere its cached value counts.
+// - a formula in the remarks cell is INVALID_REMARKS (ReadReportXlsx refuses a file with a
+//   formula anywhere else: FORMULA_CELL, the upload-failed error).
 UploadPlan PlanUpload(const std::vector<ReportLine>& lines, const std::vector<UploadRow>& rows,
                       absl::CivilDay today);
 

@@ -12,6 +12,7 @@
 #include "absl/strings/strip.h"
 #include "absl/time/time.h"
 #include "common/status/status_macros.h"
+#include "common/xlsx/cell_ref.h"
 #include "common/xlsx/reader.h"
 #include "common/xlsx/values.h"
 #include "common/xlsx/writer.h"
@@ -419,6 +420,23 @@ bool LooksLikeHeader(const xlsx::Row& row) {
   return case_number && status;
 }
 
+// A formula cell anywhere but the remarks column of a data row refuses the whole file. Its
+// cached value is whatever the program that saved the file wrote (openpyxl writes none, a
+// crafted file any value at all), not what the partner saw, and our template holds no
+// formula: the partner types values. A formula in the remarks is the remarks rule's row
+// error instead (the partner typed = + or - first), so `remarks_column` is skipped; 0 checks
+// every cell. The formula itself is never quoted back.
+absl::optional<Refusal> FormulaRefusal(const xlsx::Row& row, absl::string_view sheet,
+                                       int remarks_column) {
+  for (const xlsx::Cell& cell : row.cells) {
+    if (!cell.formula || cell.column == remarks_column) continue;
+    return Refusal{"FORMULA_CELL", std::string(sheet),
+                   absl::StrCat("cell ", xlsx::FormatCellRef(row.number, cell.column), " of ",
+                                sheet, " holds a formula; the upload takes typed values only")};
+  }
+  return absl::nullopt;
+}
+
 absl::optional<Refusal> MapHeader(const xlsx::Row& row, HeaderMap* map) {
   struct Wanted {
     const char* label;
@@ -472,7 +490,9 @@ class UploadReader {
       return Refusal{"NOT_OUR_TEMPLATE", kIdentitySheetName, "no identity sheet"};
     }
     Identity identity;
+    absl::optional<Refusal> stopped;
     absl::Status read = reader_.ReadSheet(kIdentitySheetName, [&](const xlsx::Row& row) {
+      if (!stopped) stopped = FormulaRefusal(row, kIdentitySheetName, 0);
       const xlsx::Cell* key = row.Find(1);
       const xlsx::Cell* value = row.Find(2);
       if (key == nullptr || value == nullptr || key->type != xlsx::CellType::kString) {
@@ -488,14 +508,16 @@ class UploadReader {
     });
     if (!read.ok()) return ReaderRefusal(read, reader_.stats(), limits_);
     if (absl::optional<Refusal> refused = CheckIdentity(identity, expected_)) return refused;
+    if (stopped) return stopped;  // a formula on the identity sheet, once it is ours
 
     if (reader_.info().FindSheet(kReportSheetName) == nullptr) {
       return Refusal{"NOT_OUR_TEMPLATE", "sheet", absl::StrCat("no sheet ", kReportSheetName)};
     }
     const xlsx::DateSystem system = reader_.info().date_system;
     absl::optional<HeaderMap> header;
-    absl::optional<Refusal> stopped;
     read = reader_.ReadSheet(kReportSheetName, [&](const xlsx::Row& row) {
+      stopped = FormulaRefusal(row, kReportSheetName, header ? header->remarks : 0);
+      if (stopped) return absl::CancelledError();
       if (!header) {
         if (!LooksLikeHeader(row)) return absl::OkStatus();
         header.emplace();

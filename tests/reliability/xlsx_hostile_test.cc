@@ -5,11 +5,12 @@
 //   the size), more than 1,000 entries, zip-slip entry names, XXE naming a file and naming a
 //   loopback URL (a listener on 127.0.0.1 must see no connection), billion laughs, the
 //   quadratic blowup, 1M shared strings, out-of-range shared-string indexes, a 1 MB cell,
-//   truncated and random bytes, 20 MB + 1 → the whole file, with DESIGN.md's upload-failed text
-//   word for word (UPLOAD_FAILED; the reason and the reader's detail say which guard acted);
+//   truncated and random bytes, 20 MB + 1, real formula cells outside the remarks column →
+//   the whole file, with DESIGN.md's upload-failed text word for word (UPLOAD_FAILED; the
+//   reason and the reader's detail say which guard acted): a formula's cached value is what
+//   the saving program wrote, not what the partner saw, and the rendered file holds none;
 // - real formula cells in the remarks column → that row, INVALID_REMARKS (reason FORMULA): the
-//   file is our template and the partner can fix the row (a formula elsewhere is read as its
-//   cached value, never evaluated; the rendered file holds no formula at all).
+//   partner typed = + or - first, and DESIGN.md's remarks error tells them how to fix the row.
 // The work is bounded by the reader's counters (ReadStats against ReadLimits: bytes inflated,
 // text buffered, shared strings, markup, depth), not by the clock; no refusal may crash.
 
@@ -374,6 +375,28 @@ std::vector<HostileFile> HostileFiles(const LoopbackListener& listener) {
         {absl::StrCat("random bytes after a zip signature (seed ", seed, ")"),
          [seed] { return std::string("PK\x03\x04", 4) + PseudoRandomBytes(8192, seed); },
          "UNREADABLE_FILE", "xlsx refused", nullptr});
+  }
+  // ---- real formula cells outside the remarks column ----
+  const struct {
+    const char* name;
+    const char* cell;
+    const char* where;
+  } formulas[] = {
+      {"a formula in the status column", "<c r=\"E8\" t=\"str\"><f>\"施工\"&amp;\"完了\"</f>"
+       "<v>施工完了</v></c>", "E8"},
+      {"a formula in the completion date", "<c r=\"F8\"><f>TODAY()</f><v>46315</v></c>", "F8"},
+      {"a formula in the amount, cached value stale", "<c r=\"G8\"><f>1000*1.1</f><v>999999</v>"
+       "</c>", "G8"},
+      {"a formula in the amount, no cached value", "<c r=\"G8\"><f>SUM(J1:J9)</f></c>", "G8"},
+      {"a DDE formula in the lost date", "<c r=\"H8\"><f>cmd|' /C calc'!A0</f></c>", "H8"},
+      {"a WEBSERVICE formula beside the table",
+       "<c r=\"K8\" t=\"e\"><f>WEBSERVICE(\"http://127.0.0.1/\")</f><v>#VALUE!</v></c>", "K8"},
+  };
+  for (const auto& f : formulas) {
+    const std::string cell = f.cell;
+    files.push_back({f.name,
+                     [cell] { return WithReportSheet(Rendered(), Sheet(RemarksRow(cell))); },
+                     "FORMULA_CELL", absl::StrCat("cell ", f.where, " of "), nullptr});
   }
   files.push_back({"20 MB + 1 byte",
                    [] { return PseudoRandomBytes(report::kMaxUploadBytes + 1, 9); },

@@ -503,6 +503,68 @@ TEST(ReadReportXlsx, CellsComeBackAsTheFileHoldsThem) {
   EXPECT_THAT(upload.rows[2].remarks, IsText("rich text"));
 }
 
+// A formula anywhere but the remarks column refuses the whole file (issue #11): its cached
+// value is what the saving program wrote, not what the partner saw. In the remarks it stays
+// the row's INVALID_REMARKS (CellsComeBackAsTheFileHoldsThem, ExpectEditedRows).
+TEST(ReadReportXlsx, AFormulaOutsideTheRemarksRefusesTheFile) {
+  const auto row_with = [](absl::string_view cells) {
+    return WithReportSheet(SheetXml(absl::StrCat(
+        HeaderRow(), "<row r=\"8\">", InlineCell("A8", "0001001"), cells, "</row>")));
+  };
+  struct Case {
+    const char* cells;
+    const char* where;
+  };
+  const Case cases[] = {
+      {"<c r=\"E8\" t=\"str\"><f>\"施工\"&amp;\"完了\"</f><v>施工完了</v></c>"
+       "<c r=\"F8\"><v>46315</v></c><c r=\"G8\"><v>1000</v></c>",
+       "E8"},
+      {"<c r=\"E8\" t=\"inlineStr\"><is><t>施工完了</t></is></c><c r=\"F8\"><f>TODAY()</f>"
+       "<v>46315</v></c><c r=\"G8\"><v>1000</v></c>",
+       "F8"},
+      {"<c r=\"E8\" t=\"inlineStr\"><is><t>施工完了</t></is></c><c r=\"F8\"><v>46315</v></c>"
+       "<c r=\"G8\"><f>1000*1.1</f><v>1100</v></c>",
+       "G8"},
+      {"<c r=\"G8\"><f>SUM(J1:J9)</f></c>", "G8"},  // no cached value at all
+      {"<c r=\"H8\" t=\"e\"><f>WEBSERVICE(\"http://127.0.0.1/\")</f><v>#VALUE!</v></c>", "H8"},
+      {"<c r=\"K8\"><f>1+1</f><v>2</v></c>", "K8"},  // a scratch cell beside the table
+  };
+  for (const Case& c : cases) {
+    SCOPED_TRACE(c.where);
+    const XlsxUpload upload = ReadReportXlsx(row_with(c.cells), FixedInfo());
+    ExpectFailure(upload, "FORMULA_CELL");
+    EXPECT_EQ(upload.failure->field, kReportSheetName);
+    EXPECT_THAT(upload.detail, HasSubstr(absl::StrCat("cell ", c.where, " ")));
+    EXPECT_THAT(upload.detail, Not(HasSubstr("127.0.0.1")));  // never quoted back
+  }
+  // Above the table (the header row included).
+  ExpectFailure(ReadReportXlsx(WithReportSheet(SheetXml(absl::StrCat(
+                                   "<row r=\"1\"><c r=\"A1\"><f>NOW()</f><v>1</v></c></row>",
+                                   HeaderRow()))),
+                               FixedInfo()),
+                "FORMULA_CELL");
+  // On the identity sheet.
+  const std::string rendered = Render();
+  const std::string identity = UnzipEntry(rendered, PartOf(rendered, kIdentitySheetName));
+  ASSERT_THAT(identity, HasSubstr("</sheetData>"));
+  const std::string with_formula = absl::StrReplaceAll(
+      identity,
+      {{"</sheetData>", "<row r=\"20\"><c r=\"B20\"><f>1+1</f><v>2</v></c></row></sheetData>"}});
+  const XlsxUpload upload =
+      ReadReportXlsx(Replace(rendered, PartOf(rendered, kIdentitySheetName), with_formula),
+                     FixedInfo());
+  ExpectFailure(upload, "FORMULA_CELL");
+  EXPECT_EQ(upload.failure->field, kIdentitySheetName);
+  // The same row with typed values reads.
+  const XlsxUpload typed = ReadReportXlsx(
+      row_with("<c r=\"E8\" t=\"inlineStr\"><is><t>施工完了</t></is></c><c r=\"F8\"><v>46315</v>"
+               "</c><c r=\"G8\"><v>1100</v></c>"),
+      FixedInfo());
+  ASSERT_FALSE(typed.failure) << typed.detail;
+  ASSERT_EQ(typed.rows.size(), 1u);
+  EXPECT_THAT(typed.rows[0].amount, IsAmount(1100));
+}
+
 TEST(ReadReportXlsx, DatesOfThe1904SystemAreRestatedIn1900Serials) {
   const std::string rendered = Render();
   const std::string sheet = SheetXml(absl::StrCat(
