@@ -510,13 +510,14 @@ class SheetHandler : public XmlHandler {
   }
 
   absl::Status EndCell() {
-    const std::string where = FormatCellRef(cell_.row, cell_.column);
+    // Only a refusal names the cell: formatting it for every cell cost an allocation each.
+    const auto where = [this] { return FormatCellRef(cell_.row, cell_.column); };
     if (type_ == "s") {
       if (has_v_) {
         int64_t index = -1;
         if (!absl::SimpleAtoi(v_, &index) || index < 0 ||
             index >= static_cast<int64_t>(shared_strings_.size())) {
-          return Refuse(absl::StrCat("cell ", where, " points at a missing shared string"));
+          return Refuse(absl::StrCat("cell ", where(), " points at a missing shared string"));
         }
         cell_.type = CellType::kString;
         cell_.text = shared_strings_[static_cast<size_t>(index)];
@@ -540,7 +541,7 @@ class SheetHandler : public XmlHandler {
       if (has_v_) {
         const absl::string_view v = absl::StripAsciiWhitespace(v_);
         if (v != "0" && v != "1" && v != "true" && v != "false") {
-          return Refuse(absl::StrCat("cell ", where, " is a boolean that is neither 0 nor 1"));
+          return Refuse(absl::StrCat("cell ", where(), " is a boolean that is neither 0 nor 1"));
         }
         cell_.type = CellType::kBool;
         cell_.number = (v == "1" || v == "true") ? 1 : 0;
@@ -555,7 +556,7 @@ class SheetHandler : public XmlHandler {
       if (has_v_ && !absl::StripAsciiWhitespace(v_).empty()) {
         double number = 0;
         if (!absl::SimpleAtod(v_, &number) || !std::isfinite(number)) {
-          return Refuse(absl::StrCat("cell ", where, " is a number that does not parse"));
+          return Refuse(absl::StrCat("cell ", where(), " is a number that does not parse"));
         }
         cell_.type = CellType::kNumber;
         cell_.number = number;
@@ -563,7 +564,7 @@ class SheetHandler : public XmlHandler {
       }
     } else {
       return Refuse(
-          absl::StrCat("cell ", where, " has unknown type \"", type_.substr(0, 16), "\""));
+          absl::StrCat("cell ", where(), " has unknown type \"", type_.substr(0, 16), "\""));
     }
     // Shared strings can be referenced any number of times; this counter is what bounds
     // the text a small sheet can make the reader hand out.

@@ -13,15 +13,16 @@ namespace {
 // Expat joins namespace URI and local name with this; neither a URI nor an XML name holds it.
 constexpr char kNsSeparator = '|';
 
+// Called for every element and attribute of a sheet (hundreds of thousands per upload), so one
+// pass over the name: strrchr, not strlen and then a search back from the end.
 void SplitName(const char* full, absl::string_view* ns, absl::string_view* local) {
-  absl::string_view name(full);
-  const size_t bar = name.rfind(kNsSeparator);
-  if (bar == absl::string_view::npos) {
+  const char* bar = std::strrchr(full, kNsSeparator);
+  if (bar == nullptr) {
     *ns = absl::string_view();
-    *local = name;
+    *local = absl::string_view(full);
   } else {
-    *ns = name.substr(0, bar);
-    *local = name.substr(bar + 1);
+    *ns = absl::string_view(full, static_cast<size_t>(bar - full));
+    *local = absl::string_view(bar + 1);
   }
 }
 
@@ -29,9 +30,15 @@ void SplitName(const char* full, absl::string_view* ns, absl::string_view* local
 
 absl::optional<absl::string_view> FindAttribute(const char** attributes, absl::string_view name) {
   for (int i = 0; attributes[i] != nullptr; i += 2) {
-    absl::string_view ns, local;
-    SplitName(attributes[i], &ns, &local);
-    if (local == name) return absl::string_view(attributes[i + 1]);
+    const char* full = attributes[i];
+    // Unprefixed attributes (every cell's r, t and s) come as the bare local name.
+    if (std::strncmp(full, name.data(), name.size()) == 0 && full[name.size()] == '\0') {
+      return absl::string_view(attributes[i + 1]);
+    }
+    const char* bar = std::strrchr(full, kNsSeparator);
+    if (bar != nullptr && absl::string_view(bar + 1) == name) {
+      return absl::string_view(attributes[i + 1]);
+    }
   }
   return absl::nullopt;
 }

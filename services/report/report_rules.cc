@@ -36,6 +36,7 @@ constexpr int64_t kLastExcelSerial = 2'958'465;  // 9999-12-31
 // surrogates and values above U+10FFFF included), so that a count or a search can trust it.
 bool DecodeUtf8(absl::string_view text, std::vector<char32_t>* out) {
   out->clear();
+  out->reserve(text.size());  // at most one code point per byte: no regrowth per cell
   size_t i = 0;
   while (i < text.size()) {
     const unsigned char c = static_cast<unsigned char>(text[i]);
