@@ -95,6 +95,10 @@ struct Invoice {
   std::string recipient_name;
   std::string issuer_name;
   std::string issuer_registration_number;
+  // Printed on the PDF, frozen at issue like the name ("" when none was configured). nullopt:
+  // issued before they were stored (migration V003); the PDF then prints the configured ones.
+  absl::optional<std::string> issuer_address;
+  absl::optional<std::string> issuer_bank_account;
   absl::CivilDay issue_date;
   absl::CivilDay due_date;
   std::vector<InvoiceLine> lines;

@@ -33,7 +33,8 @@ namespace anken::billing::sql {
 
 #define ANKEN_INVOICE_COLUMNS                                                                 \
   "i.id, i.number, i.customer_id, i.recipient_name, i.issuer_name, "                          \
-  "i.issuer_registration_number, " ANKEN_DAYS("i.issue_date") " AS issue_days, "              \
+  "i.issuer_registration_number, i.issuer_address, i.issuer_bank_account, "                   \
+  ANKEN_DAYS("i.issue_date") " AS issue_days, "                                               \
   ANKEN_DAYS("i.due_date") " AS due_days, i.subtotal, i.tax, i.total, i.rounding, i.status, " \
   "i.cancel_reason, " ANKEN_MICROS("i.cancel_time") " AS cancel_us, i.paid_amount, "         \
   "i.written_off_amount, i.write_off_reason, " ANKEN_MICROS("i.write_off_time")                \
@@ -289,13 +290,14 @@ RETURNING c.last_number)sql";
 // $1 number, $2 customer_id, $3 recipient_name, $4 issuer_name,
 // $5 issuer_registration_number, $6 issue_date, $7 due_date, $8 subtotal, $9 tax, $10 total,
 // $11 rounding, $12 status, $13 version, $14 create_time, $15 created_by, $16 update_time,
-// $17 updated_by.
+// $17 updated_by, $18 issuer_address, $19 issuer_bank_account (NULL only for invoices issued
+// before V003).
 inline constexpr char kInsertInvoice[] = R"sql(INSERT INTO billing.invoices (
   number, customer_id, recipient_name, issuer_name, issuer_registration_number, issue_date,
   due_date, subtotal, tax, total, rounding, status, version, create_time, created_by,
-  update_time, updated_by)
+  update_time, updated_by, issuer_address, issuer_bank_account)
 VALUES ($1, $2, $3, $4, $5, $6::date, $7::date, $8, $9, $10, $11, $12, $13, $14::timestamptz,
-  $15, $16::timestamptz, $17)
+  $15, $16::timestamptz, $17, $18, $19)
 RETURNING id)sql";
 
 // $1 invoice_id, $2 position (1-based), $3 entry_id, $4 the entry's project_id,

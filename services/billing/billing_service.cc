@@ -230,6 +230,12 @@ absl::optional<int64_t> ExpectedVersion(const std::string& etag) {
 
 }  // namespace
 
+absl::Status CheckMaxChars(const std::string& value, absl::string_view field, size_t max_chars) {
+  if (server::CharCount(value) <= max_chars) return absl::OkStatus();
+  return InvalidField(field, absl::StrCat("must be at most ", max_chars, " characters"),
+                      "TOO_LONG");
+}
+
 v1::Invoice BillingServiceImpl::InvoiceToProto(const Invoice& invoice) { return ToProto(invoice); }
 
 auth::MethodRoles BillingServiceImpl::Roles() {
@@ -363,6 +369,9 @@ grpc::Status BillingServiceImpl::AddBillingEntry(grpc::ServerContext* ctx,
   absl::StatusOr<PlannedEntry> e = FromProto(req->entry(), "entry");
   if (!e.ok()) return Fail(e.status());
   if (e->amount <= 0) return Fail(InvalidField("entry.amount", "must be > 0", "AMOUNT_NOT_POSITIVE"));
+  if (absl::Status s = CheckEntryDescription("entry.description", e->description); !s.ok()) {
+    return Fail(s);
+  }
   return server::ReplyFromBytes(store_.AddEntry(Write(*ctx, caller, "AddBillingEntry", req->request_id(), *req),
                                    req->project_id(), *e,
                                    [](const BillingEntry& x) { return ToProto(x).SerializeAsString(); }),
@@ -416,7 +425,10 @@ grpc::Status BillingServiceImpl::UpdateBillingEntry(grpc::ServerContext* ctx,
           }
           row.amount = req->entry().amount();
         }
-        if (paths.count("description")) row.description = req->entry().description();
+        if (paths.count("description")) {
+          RETURN_IF_ERROR(CheckEntryDescription("entry.description", req->entry().description()));
+          row.description = req->entry().description();
+        }
         return absl::OkStatus();
       });
   if (!updated.ok()) return Fail(updated.status());
@@ -731,6 +743,10 @@ grpc::Status BillingServiceImpl::IssueInvoice(grpc::ServerContext* ctx,
   inv.recipient_name = customer->name;
   inv.issuer_name = options_.issuer_name;
   inv.issuer_registration_number = options_.issuer_registration_number;
+  // Frozen with the name: the PDF of this invoice prints these even after the configuration
+  // changes (an empty one stays empty).
+  inv.issuer_address = options_.issuer_address;
+  inv.issuer_bank_account = options_.issuer_bank_account;
   inv.issue_date = *issue_date;
   inv.due_date = jp::DueDateFor(customer->terms, jp::ClosingDateFor(customer->terms, *issue_date));
   inv.rounding = options_.rounding;
@@ -808,6 +824,8 @@ grpc::Status BillingServiceImpl::CancelInvoice(grpc::ServerContext* ctx,
   AUTHORIZE_OR_RETURN(const auth::Principal caller, ctx);
   if (absl::Status s = server::RequireId(req->id(), "id"); !s.ok()) return Fail(s);
   if (req->reason().empty()) return Fail(InvalidField("reason", "is required", "REQUIRED"));
+  // The same cap as the other reasons (WriteOffInvoice, UnallocatePayment).
+  if (absl::Status s = CheckMaxChars(req->reason(), "reason", 2000); !s.ok()) return Fail(s);
   const absl::Time now = clock_.Now();
   absl::StatusOr<Invoice> inv = store_.CancelInvoice(
       Write(*ctx, caller, "CancelInvoice", "", *req), req->id(), [&](Invoice& row) -> absl::Status {
@@ -832,7 +850,7 @@ grpc::Status BillingServiceImpl::RequestInvoiceIssue(grpc::ServerContext* ctx,
   AUTHORIZE_OR_RETURN(const auth::Principal caller, ctx);
   if (absl::Status s = db::CheckRequestId(req->request_id()); !s.ok()) return Fail(s);
   if (absl::Status s = server::RequireId(req->project_id(), "project_id"); !s.ok()) return Fail(s);
-  if (req->note().size() > 8000) return Fail(InvalidField("note", "is longer than 2,000 characters"));
+  if (absl::Status s = CheckMaxChars(req->note(), "note", 2000); !s.ok()) return Fail(s);
   // The case must have a plan: there is nothing to invoice otherwise.
   if (absl::StatusOr<BillingPlan> plan = store_.GetPlan(req->project_id(), DeadlineOf(*ctx)); !plan.ok()) {
     return Fail(plan.status());

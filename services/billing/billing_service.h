@@ -3,6 +3,7 @@
 // rules (recurrence.h, invoice_rules.h), the store and the peers (cases from the project
 // service, the invoiced customer from the customer service).
 
+#include <cstddef>
 #include <string>
 
 #include "anken/billing/v1/billing_service.grpc.pb.h"
@@ -29,6 +30,11 @@ struct BillingServiceOptions {
   // books as the bank's transfer fee (振込手数料) instead of leaving it open.
   int64_t bank_fee_tolerance = 880;
 };
+
+// INVALID_ARGUMENT "TOO_LONG" on `field` when `value` has more than `max_chars` characters
+// (code points, as customer_rules counts them: a cap of 2,000 admits 2,000 kanji). The cap of
+// the free-text fields of billing's write requests (reasons, notes, payment texts).
+absl::Status CheckMaxChars(const std::string& value, absl::string_view field, size_t max_chars);
 
 class BillingServiceImpl final : public v1::BillingService::Service {
  public:

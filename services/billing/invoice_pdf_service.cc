@@ -1,7 +1,7 @@
 // GetInvoicePdf: the stored invoice as a printable A4 PDF (common/pdf). Everything printed
 // comes from the invoice as issued (issuer and T-number, lines, per-rate totals frozen at
-// issue), so the same invoice renders to the same bytes; only the issuer's address and bank
-// account come from the configuration (ANKEN_ISSUER_ADDRESS / ANKEN_ISSUER_BANK_ACCOUNT).
+// issue, and since V003 the issuer's address and bank account too), so the same invoice
+// renders to the same bytes even after the configuration changes.
 
 #include "absl/strings/str_cat.h"
 #include "common/auth/auth_interceptor.h"
@@ -23,10 +23,13 @@ pdf::Document InvoiceDocument(const Invoice& inv, const BillingServiceOptions& o
   d.number = inv.number;
   d.issue_date = inv.issue_date;
   d.due_date = inv.due_date;
-  d.bank_account = options.issuer_bank_account;
+  // The address and bank account frozen on the invoice at issue. The rule for invoices issued
+  // before V003 stored them (NULL, nullopt here): the configured ones (ANKEN_ISSUER_ADDRESS /
+  // ANKEN_ISSUER_BANK_ACCOUNT), the only record there is of what was printed then.
+  d.bank_account = inv.issuer_bank_account.value_or(options.issuer_bank_account);
   d.issuer.name = inv.issuer_name;
   d.issuer.registration_number = inv.issuer_registration_number;
-  d.issuer.address = options.issuer_address;
+  d.issuer.address = inv.issuer_address.value_or(options.issuer_address);
   // The invoice keeps the recipient's name only; its form tells a company from a person.
   d.recipient.name = inv.recipient_name;
   d.recipient.honorific = pdf::GuessHonorific(inv.recipient_name);

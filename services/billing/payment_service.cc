@@ -88,14 +88,6 @@ absl::StatusOr<absl::optional<int64_t>> ExpectedVersion(const std::string& etag)
   return absl::optional<int64_t>(version);
 }
 
-absl::Status CheckLength(const std::string& value, absl::string_view field, size_t max_chars) {
-  if (server::CharCount(value) > max_chars) {
-    return InvalidField(field, absl::StrCat("is longer than ", max_chars, " characters"),
-                        "TOO_LONG");
-  }
-  return absl::OkStatus();
-}
-
 // The parsers name the statement "file"; the request calls it `content`.
 absl::Status OnContent(absl::Status s) {
   absl::optional<absl::Cord> field = s.GetPayload(kDomainFieldPayload);
@@ -189,7 +181,7 @@ grpc::Status BillingServiceImpl::RecordPayment(grpc::ServerContext* ctx,
   for (const auto& [value, field, max] : {std::make_tuple(&req->payer_name(), "payer_name", 200),
                                           std::make_tuple(&req->reference(), "reference", 200),
                                           std::make_tuple(&req->memo(), "memo", 500)}) {
-    if (absl::Status s = CheckLength(*value, field, max); !s.ok()) return Fail(s);
+    if (absl::Status s = CheckMaxChars(*value, field, max); !s.ok()) return Fail(s);
   }
   const WriteContext write = Write(*ctx, caller, "RecordPayment", req->request_id(), *req);
   // A retry answers what the first call answered, without asking the customer service.
@@ -236,7 +228,7 @@ grpc::Status BillingServiceImpl::ImportBankStatement(grpc::ServerContext* ctx,
   if (!zengin && req->account().empty()) {
     return Fail(InvalidField("account", "is required for a CSV statement", "REQUIRED"));
   }
-  if (absl::Status s = CheckLength(req->account(), "account", 100); !s.ok()) return Fail(s);
+  if (absl::Status s = CheckMaxChars(req->account(), "account", 100); !s.ok()) return Fail(s);
   const WriteContext write = Write(*ctx, caller, "ImportBankStatement", req->request_id(), *req);
   absl::StatusOr<absl::optional<std::string>> replay = store_.FindReplay(write);
   if (!replay.ok()) return Fail(replay.status());
@@ -405,7 +397,7 @@ grpc::Status BillingServiceImpl::UnallocatePayment(grpc::ServerContext* ctx,
   AUTHORIZE_OR_RETURN(const auth::Principal caller, ctx);
   if (absl::Status s = server::RequireId(req->payment_id(), "payment_id"); !s.ok()) return Fail(s);
   if (req->reason().empty()) return Fail(InvalidField("reason", "is required", "REQUIRED"));
-  if (absl::Status s = CheckLength(req->reason(), "reason", 2000); !s.ok()) return Fail(s);
+  if (absl::Status s = CheckMaxChars(req->reason(), "reason", 2000); !s.ok()) return Fail(s);
   absl::StatusOr<absl::optional<int64_t>> version = ExpectedVersion(req->etag());
   if (!version.ok()) return Fail(version.status());
   absl::StatusOr<PaymentRecord> p =
@@ -492,7 +484,7 @@ grpc::Status BillingServiceImpl::WriteOffInvoice(grpc::ServerContext* ctx,
   AUTHORIZE_OR_RETURN(const auth::Principal caller, ctx);
   if (absl::Status s = server::RequireId(req->id(), "id"); !s.ok()) return Fail(s);
   if (req->reason().empty()) return Fail(InvalidField("reason", "is required", "REQUIRED"));
-  if (absl::Status s = CheckLength(req->reason(), "reason", 2000); !s.ok()) return Fail(s);
+  if (absl::Status s = CheckMaxChars(req->reason(), "reason", 2000); !s.ok()) return Fail(s);
   absl::StatusOr<absl::optional<int64_t>> version = ExpectedVersion(req->etag());
   if (!version.ok()) return Fail(version.status());
   absl::StatusOr<Invoice> inv = store_.WriteOffInvoice(

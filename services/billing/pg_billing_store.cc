@@ -52,6 +52,15 @@ absl::CivilMonth MonthFromField(const pqxx::field& f) { return absl::CivilMonth(
 // NULL when empty (an entry without a period).
 Param NonEmpty(const std::string& value) { return value.empty() ? Param() : Param(value); }
 
+// NULL for nullopt (an invoice's issuer details from before V003).
+Param OptText(const absl::optional<std::string>& value) {
+  return value.has_value() ? Param(*value) : Param();
+}
+absl::optional<std::string> OptTextFromField(const pqxx::field& f) {
+  if (f.is_null()) return absl::nullopt;
+  return f.as<std::string>();
+}
+
 
 // An unknown code cannot be stored (the CHECK admits 1..3).
 tax::Category TaxFromCode(int code) {
@@ -267,6 +276,11 @@ std::vector<JsonField> Fields(const Invoice& i) {
       Str("recipient_name", i.recipient_name),
       Str("issuer_name", i.issuer_name),
       Str("issuer_registration_number", i.issuer_registration_number),
+      Raw("issuer_address", i.issuer_address ? json::String(*i.issuer_address) : "null",
+          !i.issuer_address || i.issuer_address->empty()),
+      Raw("issuer_bank_account",
+          i.issuer_bank_account ? json::String(*i.issuer_bank_account) : "null",
+          !i.issuer_bank_account || i.issuer_bank_account->empty()),
       Raw("issue_date", json::Day(i.issue_date), false),
       Raw("due_date", json::Day(i.due_date), false),
       Raw("lines", LinesJson(i.lines), i.lines.empty()),
@@ -534,6 +548,8 @@ Invoice InvoiceFromRow(const pqxx::row& r) {
   i.recipient_name = r["recipient_name"].as<std::string>();
   i.issuer_name = r["issuer_name"].as<std::string>();
   i.issuer_registration_number = r["issuer_registration_number"].as<std::string>();
+  i.issuer_address = OptTextFromField(r["issuer_address"]);
+  i.issuer_bank_account = OptTextFromField(r["issuer_bank_account"]);
   i.issue_date = DayFromField(r["issue_days"]);
   i.due_date = DayFromField(r["due_days"]);
   i.totals.subtotal = r["subtotal"].as<int64_t>();
@@ -1181,6 +1197,8 @@ absl::StatusOr<std::string> PgBillingStore::IssueInvoice(const WriteContext& ctx
           const int64_t sequence =
               tx.exec_params1(sql::kNextInvoiceNumber, year)[0].as<int64_t>();
           out.number = absl::StrFormat("%04d-%06d", year, sequence);
+          const Param address = OptText(out.issuer_address);
+          const Param bank_account = OptText(out.issuer_bank_account);
           out.id = tx.exec_params1(
                          sql::kInsertInvoice, out.number, out.customer_id, out.recipient_name,
                          out.issuer_name, out.issuer_registration_number, DayText(out.issue_date),
@@ -1188,7 +1206,8 @@ absl::StatusOr<std::string> PgBillingStore::IssueInvoice(const WriteContext& ctx
                          out.totals.total, RoundingCode(out.rounding),
                          static_cast<int>(out.status), out.version,
                          TimeText(out.stamp.create_time), out.stamp.created_by,
-                         TimeText(out.stamp.update_time), out.stamp.updated_by)[0]
+                         TimeText(out.stamp.update_time), out.stamp.updated_by,
+                         address.get(), bank_account.get())[0]
                        .as<int64_t>();
           for (size_t k = 0; k < out.lines.size(); ++k) {
             const InvoiceLine& l = out.lines[k];

@@ -69,9 +69,10 @@ absl::Status CheckPlannedEntries(const std::vector<PlannedEntry>& entries) {
         !s.ok()) {
       return s;
     }
-    if (CharCount(entries[i].description) > kMaxDescriptionChars) {
-      return DomainInvalid(absl::StrCat(prefix, "description"), "TOO_LONG",
-                           absl::StrCat("must be at most ", kMaxDescriptionChars, " characters"));
+    if (absl::Status s =
+            CheckEntryDescription(absl::StrCat(prefix, "description"), entries[i].description);
+        !s.ok()) {
+      return s;
     }
   }
   return absl::OkStatus();
@@ -146,6 +147,12 @@ absl::CivilDay MonthEnd(absl::CivilMonth month) {
 
 std::string MonthKey(absl::CivilMonth month) {
   return absl::StrFormat("%04d-%02d", month.year(), month.month());
+}
+
+absl::Status CheckEntryDescription(absl::string_view field, absl::string_view description) {
+  if (CharCount(description) <= kMaxDescriptionChars) return absl::OkStatus();
+  return DomainInvalid(field, "TOO_LONG",
+                       absl::StrCat("must be at most ", kMaxDescriptionChars, " characters"));
 }
 
 absl::Status ValidatePlan(const BillingPlan& plan) {

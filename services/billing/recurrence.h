@@ -19,6 +19,7 @@
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
 #include "absl/time/civil_time.h"
 #include "absl/types/optional.h"
 #include "services/billing/billing.h"
@@ -40,6 +41,11 @@ std::string MonthKey(absl::CivilMonth month);
 //    period is a whole number of years; split_revenue only with yearly; auto_renew needs a
 //    unit: 12 for yearly, 12 or 1..11 for monthly; without auto_renew the unit is ignored.
 absl::Status ValidatePlan(const BillingPlan& plan);
+
+// An entry's description (the invoice line's text) is at most 500 characters (code points: 500
+// kanji pass), however it is written (a planned entry, AddBillingEntry, UpdateBillingEntry):
+// INVALID_ARGUMENT "TOO_LONG" on `field` otherwise.
+absl::Status CheckEntryDescription(absl::string_view field, absl::string_view description);
 
 // Every entry of the contract period, in period order.
 std::vector<PlannedEntry> GenerateEntries(const RecurringTerms& terms);

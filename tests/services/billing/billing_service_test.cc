@@ -1579,6 +1579,67 @@ TEST_F(BillingServiceTest, AnIssuerWithoutAValidRegistrationNumberCannotIssue) {
   EXPECT_EQ(inv->number(), "2019-000001");
 }
 
+// n characters of 3 UTF-8 bytes each: caps count characters, so n = cap passes although its
+// bytes are three times the cap.
+std::string Kana(int n) {
+  std::string out;
+  for (int i = 0; i < n; ++i) out += "あ";
+  return out;
+}
+
+// Every free-text field of billing's writes is capped in characters (TOO_LONG on the field):
+// entry descriptions 500 (however written), invoice cancel reasons and issue-request notes
+// 2,000. The cap itself is accepted; one more is refused and writes nothing.
+TEST_F(BillingServiceTest, FreeTextFieldsAreCappedInCharacters) {
+  const project::v1::Project c = WonCase("文字数上限", acme_);
+  const v1::BillingPlan plan =
+      MustSetPlan(SplitPlan(c.id(), {Planned(D(2019, 7, 1), D(2019, 7, 1), 1000, Kana(500))}));
+  ASSERT_EQ(plan.entries(0).description(), Kana(500));
+
+  v1::AddBillingEntryRequest add;
+  add.set_request_id("long-1");
+  add.set_project_id(c.id());
+  *add.mutable_entry() = Planned(D(2019, 8, 31), D(2019, 8, 31), 2000, Kana(501));
+  EXPECT_TRUE(IsInvalidField(Call(&Stub::AddBillingEntry, add).status(), "entry.description",
+                             "TOO_LONG"));
+  EXPECT_EQ(EntryRows(), 1);
+  add.set_request_id("long-2");
+  add.mutable_entry()->set_description(Kana(500));
+  absl::StatusOr<v1::BillingEntry> added = Call(&Stub::AddBillingEntry, add);
+  ASSERT_TRUE(added.ok()) << added.status();
+  EXPECT_EQ(added->description(), Kana(500));
+
+  v1::UpdateBillingEntryRequest upd;
+  upd.mutable_entry()->set_id(added->id());
+  upd.mutable_entry()->set_description(Kana(501));
+  upd.mutable_update_mask()->add_paths("description");
+  EXPECT_TRUE(IsInvalidField(Call(&Stub::UpdateBillingEntry, upd).status(), "entry.description",
+                             "TOO_LONG"));
+  upd.mutable_entry()->set_description(std::string(500, 'x'));
+  absl::StatusOr<v1::BillingEntry> updated = Call(&Stub::UpdateBillingEntry, upd);
+  ASSERT_TRUE(updated.ok()) << updated.status();
+  EXPECT_EQ(updated->description(), std::string(500, 'x'));
+
+  v1::RequestInvoiceIssueRequest ask;
+  ask.set_request_id("ask-long-1");
+  ask.set_project_id(c.id());
+  ask.add_entry_ids(plan.entries(0).id());
+  ask.set_note(Kana(2001));
+  EXPECT_TRUE(IsInvalidField(Call(&Stub::RequestInvoiceIssue, ask).status(), "note", "TOO_LONG"));
+  EXPECT_EQ(Count("SELECT count(*) FROM billing.invoice_issue_requests"), 0);
+  ask.set_note(Kana(2000));
+  EXPECT_TRUE(Call(&Stub::RequestInvoiceIssue, ask).ok());
+
+  ASSERT_NO_FATAL_FAILURE(MakeReady(plan));
+  absl::StatusOr<v1::Invoice> issued = Issue(acme_.id(), D(2019, 7, 10));
+  ASSERT_TRUE(issued.ok()) << issued.status();
+  EXPECT_TRUE(IsInvalidField(Cancel(issued->id(), Kana(2001), accounting_).status(), "reason",
+                             "TOO_LONG"));
+  absl::StatusOr<v1::Invoice> cancelled = Cancel(issued->id(), Kana(2000), accounting_);
+  ASSERT_TRUE(cancelled.ok()) << cancelled.status();
+  EXPECT_EQ(cancelled->cancel_reason(), Kana(2000));
+}
+
 TEST_F(BillingServiceTest, ACancelledInvoiceStaysReadableAndItsEntriesAreBillableAgain) {
   const project::v1::Project c = WonCase("取消", acme_);
   const v1::BillingPlan plan = MustSetPlan(TaxExamplePlan(c.id()));

@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
 #include "tests/common/pdf/pdf_tools.h"
 #include "tests/services/billing/billing_fixture.h"
 
@@ -18,6 +19,9 @@ using pdf::testing::PagesText;
 
 constexpr char kAddress[] = "〒100-0005 東京都千代田区丸の内1-1-1";
 constexpr char kBank[] = "みずほ銀行 本店 普通 1234567 カ)アンケン";
+// After the company moved and changed bank.
+constexpr char kNewAddress[] = "〒530-0001 大阪府大阪市北区梅田2-2-2";
+constexpr char kNewBank[] = "三井住友銀行 梅田支店 普通 7654321 カ)アンケン";
 
 class InvoicePdfTest : public BillingServiceTest {
  protected:
@@ -26,6 +30,13 @@ class InvoicePdfTest : public BillingServiceTest {
     BillingServiceOptions o = Options(tax::Rounding::kFloor);
     o.issuer_address = kAddress;
     o.issuer_bank_account = kBank;
+    return StartBilling(std::move(o));
+  }
+  // One configured after the company moved and changed bank.
+  BillingInstance& Moved() {
+    BillingServiceOptions o = Options(tax::Rounding::kFloor);
+    o.issuer_address = kNewAddress;
+    o.issuer_bank_account = kNewBank;
     return StartBilling(std::move(o));
   }
 
@@ -107,14 +118,70 @@ TEST_F(InvoicePdfTest, AnIssuedInvoicePrintsEveryQualifiedInvoiceItem) {
   ASSERT_TRUE(again.ok()) << again.status();
   EXPECT_TRUE(again->pdf() == pdf->pdf());
   EXPECT_EQ(pdf::testing::PdfInfo(pdf->pdf(), "CreationDate"), "2019-07-10T00:00:00+09");
+}
 
-  // Without ANKEN_ISSUER_BANK_ACCOUNT / _ADDRESS there is no bank line and no address.
-  absl::StatusOr<v1::GetInvoicePdfResponse> plain = Pdf(stub_.get(), inv.id(), admin_);
+// The address and bank account are frozen on the invoice at issue: an instance configured
+// with others (the company moved, changed bank) still prints the issued ones, byte for byte.
+TEST_F(InvoicePdfTest, TheIssuersAddressAndBankAccountAreThoseOfTheIssue) {
+  BillingInstance& printing = Printing();
+  const v1::Invoice inv = MustIssueMixedInvoice(printing.stub.get());
+  absl::StatusOr<v1::GetInvoicePdfResponse> issued = Pdf(printing.stub.get(), inv.id(), staff_);
+  ASSERT_TRUE(issued.ok()) << issued.status();
+
+  BillingInstance& moved = Moved();
+  absl::StatusOr<v1::GetInvoicePdfResponse> later = Pdf(moved.stub.get(), inv.id(), staff_);
+  ASSERT_TRUE(later.ok()) << later.status();
+  const std::string p = PagesText(later->pdf()).at(0);
+  EXPECT_EQ(CountLines(p, kAddress), 1) << p;
+  EXPECT_EQ(CountLines(p, std::string("お振込先 ") + kBank), 1) << p;
+  EXPECT_EQ(CountLines(p, kNewAddress), 0) << p;
+  EXPECT_EQ(CountLines(p, kNewBank), 0) << p;
+  EXPECT_TRUE(later->pdf() == issued->pdf());
+
+  // Issued without ANKEN_ISSUER_BANK_ACCOUNT / _ADDRESS: no bank line and no address, and a
+  // configuration set later does not add them.
+  const project::v1::Project extra = WonCase("追加作業", acme_);
+  MakeReady(MustSetPlan(
+      SplitPlan(extra.id(), {Planned(D(2019, 7, 6), D(2019, 7, 6), 2000, "追加作業費")})));
+  absl::StatusOr<v1::Invoice> plain = IssueOn(stub_.get(), acme_.id(), D(2019, 7, 10), {},
+                                              NextRequestId(), accounting_);
+  ASSERT_TRUE(plain.ok()) << plain.status();
+  for (Stub* stub : {stub_.get(), moved.stub.get()}) {
+    absl::StatusOr<v1::GetInvoicePdfResponse> pdf = Pdf(stub, plain->id(), admin_);
+    ASSERT_TRUE(pdf.ok()) << pdf.status();
+    const std::string text = PagesText(pdf->pdf()).at(0);
+    EXPECT_EQ(CountLines(text, "お振込先"), 0) << text;
+    EXPECT_EQ(CountLines(text, kNewAddress), 0) << text;
+    EXPECT_EQ(CountLines(text, "登録番号：T7000012050002"), 1) << text;
+  }
+}
+
+// An invoice issued before migration V003 stored nothing (NULL): its PDF prints the
+// configured address and bank account, as every PDF did then.
+TEST_F(InvoicePdfTest, AnInvoiceIssuedBeforeV003PrintsTheConfiguredOnes) {
+  BillingInstance& printing = Printing();
+  const v1::Invoice inv = MustIssueMixedInvoice(printing.stub.get());
+  EXPECT_EQ(Count(absl::StrCat("SELECT count(*) FROM billing.invoices WHERE id = ", inv.id(),
+                               " AND issuer_address IS NOT NULL"
+                               " AND issuer_bank_account IS NOT NULL")),
+            1);
+  Exec(absl::StrCat("UPDATE billing.invoices SET issuer_address = NULL, "
+                    "issuer_bank_account = NULL WHERE id = ", inv.id()));
+
+  BillingInstance& moved = Moved();
+  absl::StatusOr<v1::GetInvoicePdfResponse> pdf = Pdf(moved.stub.get(), inv.id(), staff_);
+  ASSERT_TRUE(pdf.ok()) << pdf.status();
+  const std::string p = PagesText(pdf->pdf()).at(0);
+  EXPECT_EQ(CountLines(p, kNewAddress), 1) << p;
+  EXPECT_EQ(CountLines(p, std::string("お振込先 ") + kNewBank), 1) << p;
+  EXPECT_EQ(CountLines(p, kAddress), 0) << p;
+
+  // Unconfigured, such an invoice has neither.
+  absl::StatusOr<v1::GetInvoicePdfResponse> plain = Pdf(stub_.get(), inv.id(), staff_);
   ASSERT_TRUE(plain.ok()) << plain.status();
   const std::string plain_text = PagesText(plain->pdf()).at(0);
   EXPECT_EQ(CountLines(plain_text, "お振込先"), 0) << plain_text;
   EXPECT_EQ(CountLines(plain_text, kAddress), 0) << plain_text;
-  EXPECT_EQ(CountLines(plain_text, "登録番号：T7000012050002"), 1) << plain_text;
 }
 
 TEST_F(InvoicePdfTest, ACancelledInvoicePrintsTorikeshiAndTheReason) {

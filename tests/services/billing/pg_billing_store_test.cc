@@ -1019,6 +1019,35 @@ TEST_F(PgBillingStoreTest, IssueInvoiceNumbersGaplesslyPerYearAndBillsTheEntries
                       "INVOICE_NOT_FOUND"));
 }
 
+// The issuer's address and bank account are written with the invoice and read back as
+// written: a value (even "") is a value, nullopt is NULL (an invoice from before V003).
+TEST_F(PgBillingStoreTest, IssueInvoiceStoresTheIssuersAddressAndBankAccount) {
+  const std::vector<BillingEntry> first = ReadyEntriesOf(5, kCustomerA, {1000});
+  const std::vector<BillingEntry> second = ReadyEntriesOf(6, kCustomerA, {2000});
+  Invoice with = MakeInvoice(kCustomerA, first, D(2026, 4, 30));
+  with.issuer_address = "東京都千代田区丸の内1-1-1";
+  with.issuer_bank_account = "";
+  absl::StatusOr<std::string> a =
+      store_->IssueInvoice(Ctx("IssueInvoice", ""), with, Versions(first), EncodeInvoice);
+  ASSERT_TRUE(a.ok()) << a.status();
+  const Invoice without = MakeInvoice(kCustomerA, second, D(2026, 4, 30));
+  absl::StatusOr<std::string> b =
+      store_->IssueInvoice(Ctx("IssueInvoice", ""), without, Versions(second), EncodeInvoice);
+  ASSERT_TRUE(b.ok()) << b.status();
+
+  absl::StatusOr<Invoice> got_a = store_->GetInvoice(IdOf(*a), Deadline());
+  ASSERT_TRUE(got_a.ok()) << got_a.status();
+  EXPECT_EQ(got_a->issuer_address, absl::optional<std::string>("東京都千代田区丸の内1-1-1"));
+  EXPECT_EQ(got_a->issuer_bank_account, absl::optional<std::string>(""));
+  absl::StatusOr<Invoice> got_b = store_->GetInvoice(IdOf(*b), Deadline());
+  ASSERT_TRUE(got_b.ok()) << got_b.status();
+  EXPECT_FALSE(got_b->issuer_address.has_value());
+  EXPECT_FALSE(got_b->issuer_bank_account.has_value());
+  EXPECT_EQ(Scalar(absl::StrCat("SELECT count(*) FROM billing.invoices WHERE id = ", IdOf(*b),
+                                " AND issuer_address IS NULL AND issuer_bank_account IS NULL")),
+            1);
+}
+
 TEST_F(PgBillingStoreTest, IssueInvoiceReplaysIdenticalBytesWithoutTakingANumber) {
   const std::vector<BillingEntry> entries = ReadyEntriesOf(5, kCustomerA, {1000, 2000});
   absl::StatusOr<std::string> first = Issue(entries, D(2026, 4, 30), "issue-1");
