@@ -308,14 +308,15 @@ absl::StatusOr<ProjectImportPlan> PlanProjectImport(absl::string_view bytes,
   for (size_t k = 0; k < headers.size(); ++k) {
     const int col = FindColumn(headers[k]);
     if (col < 0) {
+      // Named by position, never quoted: the header cell is the client's text, of any length.
       return DomainInvalid(kFileField, "UNKNOWN_COLUMN",
-                           absl::StrCat("unknown column \"", headers[k], "\" (column ", k + 1,
-                                        " of the header row)"));
+                           absl::StrCat("column ", k + 1, " of the header row is not a known column"));
     }
     if (index[col] >= 0) {
       return DomainInvalid(kFileField, "DUPLICATE_COLUMN",
-                           absl::StrCat("column \"", headers[k],
-                                        "\" appears twice in the header row"));
+                           absl::StrCat("columns ", index[col] + 1, " and ", k + 1,
+                                        " of the header row are both ", kColumns[col].japanese,
+                                        " (", kColumns[col].english, ")"));
     }
     index[col] = static_cast<int>(k);
   }

@@ -13,6 +13,7 @@
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "absl/strings/str_join.h"
 #include "absl/strings/string_view.h"
 #include "common/status/domain_error.h"
 
@@ -25,7 +26,13 @@ constexpr size_t kMaxNoteChars = 500;
 constexpr size_t kMaxNameChars = 200;
 constexpr size_t kMaxOwnerChars = 100;
 constexpr size_t kMaxDepartmentChars = 100;
+constexpr size_t kMaxMemoChars = 2000;
+constexpr size_t kMaxLineDescriptionChars = 500;
+constexpr size_t kMaxUnitChars = 20;
+constexpr size_t kMaxQuoteNoteChars = 500;
 constexpr size_t kMaxQuoteLines = 200;
+// A progress-status error lists the configured values only while the list stays readable.
+constexpr size_t kMaxListedStatusChars = 200;
 
 // Limits are in characters as a person counts them: 500 kanji are 1,500 UTF-8 bytes and
 // must still pass. Counting lead bytes counts code points (continuation bytes are 10xxxxxx).
@@ -129,11 +136,7 @@ absl::Status CheckExtraOrder(const ExtraOrder& e, size_t i, absl::CivilDay today
   if (e.amount <= 0) {
     return DomainInvalid(absl::StrCat(prefix, "amount"), "AMOUNT_REQUIRED", "must be > 0");
   }
-  if (CharCount(e.note) > kMaxNoteChars) {
-    return DomainInvalid(absl::StrCat(prefix, "note"), "TOO_LONG",
-                         absl::StrCat("must be at most ", kMaxNoteChars, " characters"));
-  }
-  return absl::OkStatus();
+  return CheckMaxChars(e.note, kMaxNoteChars, absl::StrCat(prefix, "note"));
 }
 
 // floor(a / b) for b > 0 (C++ division truncates toward zero).
@@ -150,7 +153,23 @@ int64_t SaturatingAdd(int64_t a, __int128 b) {
   return static_cast<int64_t>(sum);
 }
 
+// What an INVALID_PROGRESS_STATUS says: the allowed values, never the value received (it is
+// the client's text, of any length, and would be echoed into logs and UIs).
+std::string ProgressStatusHint(const std::vector<std::string>& statuses) {
+  if (statuses.empty()) return "must be empty: no progress statuses are configured";
+  std::string listed = absl::StrJoin(statuses, ", ");
+  if (CharCount(listed) > kMaxListedStatusChars) {
+    return "must be one of the configured progress statuses";
+  }
+  return absl::StrCat("must be one of: ", listed);
+}
+
 }  // namespace
+
+absl::Status CheckMaxChars(absl::string_view value, size_t max_chars, absl::string_view field) {
+  if (CharCount(value) <= max_chars) return absl::OkStatus();
+  return DomainInvalid(field, "TOO_LONG", absl::StrCat("must be at most ", max_chars, " characters"));
+}
 
 std::string FormatProjectNumber(int64_t n) {
   if (n < 1 || n > kMaxProjectNumber) return "";
@@ -170,10 +189,8 @@ absl::Status ApplyOutcome(const OutcomeReport& report, absl::CivilDay today, Ref
     s = CheckReportedDate("lost_date", *report.lost_date, today, referral.referral_date);
     if (!s.ok()) return s;
   }
-  if (CharCount(report.remarks) > kMaxRemarksChars) {
-    return DomainInvalid("remarks", "TOO_LONG",
-                         absl::StrCat("must be at most ", kMaxRemarksChars, " characters"));
-  }
+  s = CheckMaxChars(report.remarks, kMaxRemarksChars, "remarks");
+  if (!s.ok()) return s;
   for (size_t i = 0; i < report.extra_orders.size(); ++i) {
     s = CheckExtraOrder(report.extra_orders[i], i, today, referral.referral_date);
     if (!s.ok()) return s;
@@ -211,10 +228,15 @@ std::vector<ProjectViolation> ProjectViolations(const Project& p,
   auto add = [&v](absl::string_view field, absl::string_view reason, std::string description) {
     v.push_back(ProjectViolation{std::string(field), std::string(reason), std::move(description)});
   };
+  auto cap = [&add](absl::string_view value, size_t max_chars, absl::string_view field) {
+    if (CharCount(value) > max_chars) {
+      add(field, "TOO_LONG", absl::StrCat("must be at most ", max_chars, " characters"));
+    }
+  };
   if (IsBlank(p.name)) {
     add("project.name", "REQUIRED", "is required");
-  } else if (CharCount(p.name) > kMaxNameChars) {
-    add("project.name", "TOO_LONG", absl::StrCat("must be at most ", kMaxNameChars, " characters"));
+  } else {
+    cap(p.name, kMaxNameChars, "project.name");
   }
   if (p.customer_id <= 0) add("project.customer_id", "REQUIRED", "is required");
   if (p.category_id < 0) add("project.category_id", "INVALID_ID", "must be a category id or 0");
@@ -225,16 +247,11 @@ std::vector<ProjectViolation> ProjectViolations(const Project& p,
   if (!p.progress_status.empty() &&
       std::find(progress_statuses.begin(), progress_statuses.end(), p.progress_status) ==
           progress_statuses.end()) {
-    add("project.progress_status", "INVALID_PROGRESS_STATUS",
-        absl::StrCat("\"", p.progress_status, "\" is not one of the configured progress statuses"));
+    add("project.progress_status", "INVALID_PROGRESS_STATUS", ProgressStatusHint(progress_statuses));
   }
-  if (CharCount(p.owner) > kMaxOwnerChars) {
-    add("project.owner", "TOO_LONG", absl::StrCat("must be at most ", kMaxOwnerChars, " characters"));
-  }
-  if (CharCount(p.department) > kMaxDepartmentChars) {
-    add("project.department", "TOO_LONG",
-        absl::StrCat("must be at most ", kMaxDepartmentChars, " characters"));
-  }
+  cap(p.owner, kMaxOwnerChars, "project.owner");
+  cap(p.department, kMaxDepartmentChars, "project.department");
+  cap(p.memo, kMaxMemoChars, "project.memo");
   if (p.referral) {
     if (p.referral->partner_id <= 0) add("project.referral.partner_id", "REQUIRED", "is required");
     if (p.referral->referral_date > today) {
@@ -267,6 +284,9 @@ absl::Status PriceQuote(Quote& quote, tax::Rounding rounding) {
   if (quote.win_probability < 0 || quote.win_probability > 100) {
     return DomainInvalid("quote.win_probability", "OUT_OF_RANGE", "must be 0..100 (%)");
   }
+  if (absl::Status s = CheckMaxChars(quote.note, kMaxQuoteNoteChars, "quote.note"); !s.ok()) {
+    return s;
+  }
   std::vector<int64_t> amounts;
   std::vector<tax::Line> tax_lines;
   amounts.reserve(quote.lines.size());
@@ -281,6 +301,15 @@ absl::Status PriceQuote(Quote& quote, tax::Rounding rounding) {
     if (line.product_id == 0 && IsBlank(line.description)) {
       return DomainInvalid(absl::StrCat(prefix, "description"), "REQUIRED",
                            "a line needs a product or a description");
+    }
+    if (absl::Status s = CheckMaxChars(line.description, kMaxLineDescriptionChars,
+                                       absl::StrCat(prefix, "description"));
+        !s.ok()) {
+      return s;
+    }
+    if (absl::Status s = CheckMaxChars(line.unit, kMaxUnitChars, absl::StrCat(prefix, "unit"));
+        !s.ok()) {
+      return s;
     }
     if (line.quantity_milli <= 0) {
       return DomainInvalid(absl::StrCat(prefix, "quantity_milli"), "INVALID_QUANTITY",

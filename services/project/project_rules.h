@@ -8,10 +8,16 @@
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
 #include "absl/time/civil_time.h"
 #include "services/project/project.h"
 
 namespace anken::project {
+
+// The length cap of a free-text field, in characters (code points, not bytes: 500 kanji pass a
+// 500 cap): INVALID_ARGUMENT on `field`, reason "TOO_LONG", "must be at most N characters".
+// The message never quotes the value. Handlers use it for the fields they check themselves.
+absl::Status CheckMaxChars(absl::string_view value, size_t max_chars, absl::string_view field);
 
 // "0000123" for 123; numbers run 1..9,999,999 (an empty string for any other n).
 std::string FormatProjectNumber(int64_t n);
@@ -38,7 +44,8 @@ std::string FormatProjectNumber(int64_t n);
 absl::Status ApplyOutcome(const OutcomeReport& report, absl::CivilDay today, Referral& referral);
 
 // Validates a case for create/update (name required ≤ 200 chars, customer_id > 0, owner and
-// department ≤ 100 chars, progress_status one of `progress_statuses` when non-empty, referral
+// department ≤ 100 chars, memo ≤ 2,000 chars, progress_status one of `progress_statuses` when
+// non-empty (the message lists the allowed values, never the one received), referral
 // partner_id > 0 and referral_date not in the future when a referral is set). Field names are
 // "project.<field>".
 // Reasons: REQUIRED, TOO_LONG, INVALID_ID (negative category_id), INVALID_ORDER_STATUS,
@@ -60,9 +67,10 @@ std::vector<ProjectViolation> ProjectViolations(const Project& project,
 
 // Line amounts (floor(quantity_milli × unit_price / 1000), overflow → INVALID_ARGUMENT) and the
 // totals per tax rate (tax once per rate, DESIGN.md) with `rounding`; validates the quote:
-// 1..200 lines, quantity > 0, unit price ≥ 0, description or product set, issue_date ≤
-// valid_until, win probability 0..100. Field names are "quote.<field>" / "quote.lines[i].<f>"
-// (i from 0). Reasons: REQUIRED, TOO_MANY_LINES, INVALID_QUANTITY, INVALID_UNIT_PRICE,
+// 1..200 lines, quantity > 0, unit price ≥ 0, description or product set, line description
+// ≤ 500 and unit ≤ 20 characters, note ≤ 500 characters, issue_date ≤ valid_until, win
+// probability 0..100. Field names are "quote.<field>" / "quote.lines[i].<f>"
+// (i from 0). Reasons: REQUIRED, TOO_LONG, TOO_MANY_LINES, INVALID_QUANTITY, INVALID_UNIT_PRICE,
 // INVALID_TAX_CATEGORY, VALID_UNTIL_BEFORE_ISSUE_DATE, OUT_OF_RANGE (win probability),
 // AMOUNT_TOO_LARGE (a line amount or a sum beyond int64). On error `quote` is unchanged.
 absl::Status PriceQuote(Quote& quote, tax::Rounding rounding);

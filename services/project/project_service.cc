@@ -29,6 +29,7 @@ using server::DeadlineOf;
 constexpr char kService[] = "/anken.project.v1.ProjectService/";
 constexpr int kMaxBatch = 1000;
 constexpr size_t kMaxCsvBytes = 20 << 20;
+constexpr size_t kMaxCategoryNameChars = 100;  // the proto's "unique, up to 100 characters"
 
 std::string Method(absl::string_view name) { return absl::StrCat(kService, name); }
 
@@ -371,7 +372,9 @@ grpc::Status ProjectServiceImpl::CreateCategory(grpc::ServerContext* ctx,
   AUTHORIZE_OR_RETURN(const auth::Principal caller, ctx);
   const std::string& name = req->category().name();
   if (name.empty()) return Fail(InvalidField("category.name", "is required", "REQUIRED"));
-  if (name.size() > 400) return Fail(InvalidField("category.name", "is longer than 100 characters"));
+  if (absl::Status s = CheckMaxChars(name, kMaxCategoryNameChars, "category.name"); !s.ok()) {
+    return Fail(s);
+  }
   Category c;
   c.name = name;
   absl::StatusOr<Category> created =

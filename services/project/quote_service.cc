@@ -24,6 +24,16 @@ using server::DeadlineOf;
 
 grpc::Status Fail(const absl::Status& s) { return ToGrpcStatus(s); }
 
+// Caps of the free-text fields checked here, in characters (project_rules.cc has the case's
+// and the quote's). Sized for what a person types into one field of the UI.
+constexpr size_t kMaxProductNameChars = 200;  // as a case name
+constexpr size_t kMaxUnitChars = 20;          // 式, 個, 時間, ケース…; as a quote line's unit
+constexpr size_t kMaxSummaryChars = 2000;
+constexpr size_t kMaxNextActionChars = 500;
+constexpr size_t kMaxTitleChars = 200;
+constexpr size_t kMaxAssigneeChars = 100;  // a subject, as a case's owner
+constexpr size_t kMaxRejectReasonChars = 500;
+
 // The API's and the tax library's categories share their numbering (tax::CategoryCode).
 bool ValidTax(int c) { return tax::CategoryFromCode(c).has_value(); }
 tax::Category ToTax(common::v1::TaxCategory c) { return *tax::CategoryFromCode(c); }
@@ -202,6 +212,12 @@ grpc::Status ProjectServiceImpl::CreateProduct(grpc::ServerContext* ctx,
     return Fail(InvalidField("product.code", "must be 1..30 of A-Z a-z 0-9 - _", "INVALID_CODE"));
   }
   if (in.name().empty()) return Fail(InvalidField("product.name", "is required", "REQUIRED"));
+  if (absl::Status s = CheckMaxChars(in.name(), kMaxProductNameChars, "product.name"); !s.ok()) {
+    return Fail(s);
+  }
+  if (absl::Status s = CheckMaxChars(in.unit(), kMaxUnitChars, "product.unit"); !s.ok()) {
+    return Fail(s);
+  }
   if (in.unit_price() < 0) return Fail(InvalidField("product.unit_price", "must be ≥ 0"));
   if (!ValidTax(in.tax_category())) {
     return Fail(InvalidField("product.tax_category", "is required", "REQUIRED"));
@@ -376,6 +392,10 @@ grpc::Status ProjectServiceImpl::RejectQuote(grpc::ServerContext* ctx,
                                              const v1::RejectQuoteRequest* req, v1::Quote* resp) {
   AUTHORIZE_OR_RETURN(const auth::Principal caller, ctx);
   if (absl::Status s = server::RequireId(req->quote_id(), "quote_id"); !s.ok()) return Fail(s);
+  // The reason is appended to the note, so it is capped as the note is.
+  if (absl::Status s = CheckMaxChars(req->reason(), kMaxRejectReasonChars, "reason"); !s.ok()) {
+    return Fail(s);
+  }
   absl::StatusOr<Quote> q = store_.UpdateQuote(
       Write(*ctx, caller, "RejectQuote", "", *req), req->quote_id(),
       [&, mutate = Transition(req->etag(), QuoteStatus::kRejected)](Quote& row) -> absl::Status {
@@ -431,8 +451,12 @@ grpc::Status ProjectServiceImpl::CreateActivity(grpc::ServerContext* ctx,
   }
   if (!in.has_occur_time()) return Fail(InvalidField("activity.occur_time", "is required", "REQUIRED"));
   if (in.summary().empty()) return Fail(InvalidField("activity.summary", "is required", "REQUIRED"));
-  if (in.summary().size() > 8000) {
-    return Fail(InvalidField("activity.summary", "is longer than 2,000 characters"));
+  if (absl::Status s = CheckMaxChars(in.summary(), kMaxSummaryChars, "activity.summary"); !s.ok()) {
+    return Fail(s);
+  }
+  if (absl::Status s = CheckMaxChars(in.next_action(), kMaxNextActionChars, "activity.next_action");
+      !s.ok()) {
+    return Fail(s);
   }
   Activity a;
   a.project_id = in.project_id();
@@ -465,7 +489,12 @@ grpc::Status ProjectServiceImpl::CreateTodo(grpc::ServerContext* ctx,
   const v1::Todo& in = req->todo();
   if (absl::Status s = server::RequireId(in.project_id(), "todo.project_id"); !s.ok()) return Fail(s);
   if (in.title().empty()) return Fail(InvalidField("todo.title", "is required", "REQUIRED"));
-  if (in.title().size() > 800) return Fail(InvalidField("todo.title", "is longer than 200 characters"));
+  if (absl::Status s = CheckMaxChars(in.title(), kMaxTitleChars, "todo.title"); !s.ok()) {
+    return Fail(s);
+  }
+  if (absl::Status s = CheckMaxChars(in.assignee(), kMaxAssigneeChars, "todo.assignee"); !s.ok()) {
+    return Fail(s);
+  }
   absl::StatusOr<absl::CivilDay> due = api::FromDate(in.due_date(), "todo.due_date");
   if (!due.ok()) return Fail(due.status());
   Todo t;

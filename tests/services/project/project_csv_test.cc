@@ -19,6 +19,7 @@ namespace {
 
 using ::testing::HasSubstr;
 using ::testing::IsEmpty;
+using ::testing::Not;
 using ::testing::SizeIs;
 
 const absl::CivilDay kToday(2024, 6, 15);
@@ -350,9 +351,10 @@ TEST(PlanProjectImportTest, FileLevelErrors) {
   std::string too_many = "顧客ID,案件名\n";
   for (int i = 0; i < 10001; ++i) too_many += "1,a\n";
   const Case kCases[] = {
-      {"unknown column", "顧客ID,案件名,予算\n1,a,3\n", "UNKNOWN_COLUMN", "予算"},
+      {"unknown column", "顧客ID,案件名,予算\n1,a,3\n", "UNKNOWN_COLUMN", "column 3"},
       {"blank header in the middle", "顧客ID,,案件名\n1,,a\n", "UNKNOWN_COLUMN", "column 2"},
-      {"duplicate column", "顧客ID,案件名,name\n1,a,b\n", "DUPLICATE_COLUMN", "name"},
+      {"duplicate column", "顧客ID,案件名,name\n1,a,b\n", "DUPLICATE_COLUMN",
+       "columns 2 and 3 of the header row are both 案件名 (name)"},
       {"no name column", "顧客ID,担当者\n1,sato\n", "MISSING_COLUMN", "案件名"},
       {"no customer column", "案件名\na\n", "MISSING_COLUMN", "顧客ID"},
       {"empty file", "", "NO_HEADER", "header"},
@@ -369,6 +371,14 @@ TEST(PlanProjectImportTest, FileLevelErrors) {
     EXPECT_EQ(ReasonOf(plan.status()), c.reason);
     EXPECT_EQ(FieldOf(plan.status()), "csv");
     EXPECT_THAT(std::string(plan.status().message()), HasSubstr(c.mentions));
+  }
+  // A header cell is the client's text: named by position, never quoted back.
+  for (const std::string& header : {std::string("顧客ID,案件名,CLIENT-TEXT-予算\n1,a,3\n"),
+                                    std::string("顧客ID,案件名, name \n1,a,b\n")}) {
+    absl::StatusOr<ProjectImportPlan> plan = PlanProjectImport(header, kStatuses, kToday);
+    ASSERT_FALSE(plan.ok());
+    EXPECT_THAT(std::string(plan.status().message()), Not(HasSubstr("CLIENT-TEXT")));
+    EXPECT_THAT(std::string(plan.status().message()), Not(HasSubstr(" name ")));
   }
   // Exactly 10,000 rows are fine.
   std::string limit = "顧客ID,案件名\n";

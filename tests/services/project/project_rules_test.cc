@@ -21,6 +21,7 @@ namespace {
 using ::testing::ElementsAre;
 using ::testing::HasSubstr;
 using ::testing::IsEmpty;
+using ::testing::Not;
 
 std::string FieldOf(const absl::Status& s) {
   absl::optional<absl::Cord> p = s.GetPayload(kDomainFieldPayload);
@@ -410,6 +411,7 @@ TEST(ValidateProjectTest, AcceptsAValidCaseAndBoundaryLengths) {
   p.name = Repeat("案", 200);
   p.owner = Repeat("担", 100);
   p.department = Repeat("部", 100);
+  p.memo = Repeat("あ", 2000);
   p.progress_status = "";
   p.referral = Referral{};
   p.referral->partner_id = 9;
@@ -438,6 +440,7 @@ TEST(ValidateProjectTest, EachRuleNamesItsField) {
       {"long owner", [](Project& p) { p.owner = Repeat("x", 101); }, "project.owner", "TOO_LONG"},
       {"long department", [](Project& p) { p.department = Repeat("部", 101); },
        "project.department", "TOO_LONG"},
+      {"long memo", [](Project& p) { p.memo = Repeat("あ", 2001); }, "project.memo", "TOO_LONG"},
       {"referral without partner",
        [](Project& p) {
          p.referral = Referral{};
@@ -461,6 +464,47 @@ TEST(ValidateProjectTest, EachRuleNamesItsField) {
     EXPECT_EQ(FieldOf(s), c.field);
     EXPECT_EQ(ReasonOf(s), c.reason);
   }
+}
+
+// The value received is the client's text, of any length: the message names what is allowed.
+TEST(ValidateProjectTest, ProgressStatusErrorNamesTheAllowedValuesNotTheValue) {
+  Project p = ValidProject();
+  p.progress_status = "CLIENT-TEXT-" + Repeat("x", 50);
+  absl::Status s = ValidateProject(p, {"見積中", "進行中"}, kToday);
+  EXPECT_EQ(ReasonOf(s), "INVALID_PROGRESS_STATUS");
+  EXPECT_EQ(s.message(), "project.progress_status: must be one of: 見積中, 進行中");
+  EXPECT_THAT(std::string(s.message()), Not(HasSubstr("CLIENT-TEXT")));
+  // A long configured list is not spelled out.
+  std::vector<std::string> many(30, Repeat("状", 10));
+  s = ValidateProject(p, many, kToday);
+  EXPECT_EQ(s.message(),
+            "project.progress_status: must be one of the configured progress statuses");
+  s = ValidateProject(p, {}, kToday);
+  EXPECT_THAT(std::string(s.message()), HasSubstr("no progress statuses are configured"));
+  EXPECT_THAT(std::string(s.message()), Not(HasSubstr("CLIENT-TEXT")));
+}
+
+// Caps count code points: "あ" is three UTF-8 bytes, so a byte count would refuse the limit.
+TEST(ValidateProjectTest, MemoCapCountsCharacters) {
+  Project p = ValidProject();
+  p.memo = Repeat("あ", 2000);
+  EXPECT_TRUE(ValidateProject(p, kStatuses, kToday).ok());
+  p.memo = Repeat("あ", 2001);
+  absl::Status s = ValidateProject(p, kStatuses, kToday);
+  EXPECT_EQ(s.code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(FieldOf(s), "project.memo");
+  EXPECT_EQ(ReasonOf(s), "TOO_LONG");
+  EXPECT_EQ(s.message(), "project.memo: must be at most 2000 characters");
+}
+
+TEST(CheckMaxCharsTest, LimitAcceptedOneMoreRefusedWithoutTheValue) {
+  EXPECT_TRUE(CheckMaxChars("", 0, "f").ok());
+  EXPECT_TRUE(CheckMaxChars(Repeat("あ", 20), 20, "product.unit").ok());
+  absl::Status s = CheckMaxChars(Repeat("あ", 21), 20, "product.unit");
+  EXPECT_EQ(s.code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(FieldOf(s), "product.unit");
+  EXPECT_EQ(ReasonOf(s), "TOO_LONG");
+  EXPECT_EQ(s.message(), "product.unit: must be at most 20 characters");
 }
 
 TEST(ValidateProjectTest, EmptyStatusListAllowsOnlyABlankStatus) {
@@ -655,6 +699,35 @@ TEST(PriceQuoteTest, BoundariesAccepted) {
   p.lines[0].description = "";
   p.win_probability = 0;
   EXPECT_TRUE(PriceQuote(p, tax::Rounding::kFloor).ok());
+}
+
+TEST(PriceQuoteTest, TextCapsCountCharacters) {
+  struct Case {
+    const char* name;
+    void (*fill)(Quote&, int extra);
+    const char* field;
+  };
+  const Case kCases[] = {
+      {"line description",
+       [](Quote& q, int extra) { q.lines[1].description = Repeat("あ", 500 + extra); },
+       "quote.lines[1].description"},
+      {"line unit", [](Quote& q, int extra) { q.lines[1].unit = Repeat("あ", 20 + extra); },
+       "quote.lines[1].unit"},
+      {"note", [](Quote& q, int extra) { q.note = Repeat("あ", 500 + extra); }, "quote.note"},
+  };
+  for (const Case& c : kCases) {
+    SCOPED_TRACE(c.name);
+    Quote at = QuoteWith({Line(1000, 100), Line(1000, 100)});
+    c.fill(at, 0);
+    EXPECT_TRUE(PriceQuote(at, tax::Rounding::kFloor).ok());
+    Quote over = QuoteWith({Line(1000, 100), Line(1000, 100)});
+    c.fill(over, 1);
+    absl::Status s = PriceQuote(over, tax::Rounding::kFloor);
+    EXPECT_EQ(s.code(), absl::StatusCode::kInvalidArgument);
+    EXPECT_EQ(FieldOf(s), c.field);
+    EXPECT_EQ(ReasonOf(s), "TOO_LONG");
+    EXPECT_EQ(over.totals.subtotal, 0);  // unchanged on error
+  }
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -1889,6 +1889,150 @@ TEST_F(ProjectServiceTest, TodosListOverdueFirstAndComplete) {
 }
 
 // ---------------------------------------------------------------------------------------------
+// Input hygiene: free-text caps (in characters: "あ" is three UTF-8 bytes) and messages that
+// never quote the client's value.
+// ---------------------------------------------------------------------------------------------
+
+std::string Chars(int n) {
+  std::string s;
+  for (int i = 0; i < n; ++i) s += "あ";
+  return s;
+}
+
+// At the limit accepted, one more refused as TOO_LONG on the field, with "at most N characters".
+::testing::AssertionResult CapHolds(const absl::Status& at_limit, const absl::Status& over,
+                                    const std::string& field, int limit) {
+  if (!at_limit.ok()) return ::testing::AssertionFailure() << "at the limit: " << at_limit;
+  ::testing::AssertionResult r = IsInvalidField(over, field, "TOO_LONG");
+  if (!r) return r;
+  const std::string want = absl::StrCat("at most ", limit, " characters");
+  if (!absl::StrContains(over.message(), want)) {
+    return ::testing::AssertionFailure() << "message lacks '" << want << "': " << over;
+  }
+  if (absl::StrContains(over.message(), "あ")) {
+    return ::testing::AssertionFailure() << "message quotes the value: " << over;
+  }
+  return ::testing::AssertionSuccess();
+}
+
+TEST_F(ProjectServiceTest, FreeTextCapsCountCharactersOnCreateAndUpdate) {
+  // Case memo: create and update.
+  auto with_memo = [&](int n) {
+    v1::Project p = NewProject(absl::StrCat("メモ", n));
+    p.set_memo(Chars(n));
+    return CreateProject(p);
+  };
+  const absl::StatusOr<v1::Project> memo_case = with_memo(2000);
+  EXPECT_TRUE(CapHolds(memo_case.status(), with_memo(2001).status(), "project.memo", 2000));
+  ASSERT_TRUE(memo_case.ok());
+  v1::Project patch;
+  patch.set_id(memo_case->id());
+  patch.set_memo(Chars(2001));
+  const absl::Status memo_over = UpdateProject(patch, {"memo"}).status();
+  patch.set_memo(Chars(1999));
+  EXPECT_TRUE(CapHolds(UpdateProject(patch, {"memo"}).status(), memo_over, "project.memo", 2000));
+  EXPECT_EQ(GetProject(memo_case->id())->memo(), Chars(1999));
+
+  // Products (created only; there is no UpdateProduct).
+  auto product = [&](const std::string& code, int name_chars, int unit_chars) {
+    v1::CreateProductRequest req;
+    *req.mutable_product() = MakeProduct(code, Chars(name_chars), 100,
+                                          common::v1::TAX_CATEGORY_STANDARD, Chars(unit_chars));
+    return Call(&Stub::CreateProduct, req).status();
+  };
+  EXPECT_TRUE(CapHolds(product("N-1", 200, 1), product("N-2", 201, 1), "product.name", 200));
+  EXPECT_TRUE(CapHolds(product("U-1", 1, 20), product("U-2", 1, 21), "product.unit", 20));
+
+  // Quote lines and note: create and update.
+  const v1::Project p = MustCreateProject(NewProject("見積の長さ"));
+  const auto std10 = common::v1::TAX_CATEGORY_STANDARD;
+  auto line = [&](int description_chars, int unit_chars) {
+    v1::QuoteLine l = FreeLine(Chars(description_chars), 1000, 100, std10);
+    l.set_unit(Chars(unit_chars));
+    return l;
+  };
+  auto quote = [&](int description_chars, int unit_chars, int note_chars) {
+    v1::Quote q = NewQuote(p.id(), {FreeLine("作業", 1000, 100, std10),
+                                    line(description_chars, unit_chars)});
+    q.set_note(Chars(note_chars));
+    return q;
+  };
+  const absl::StatusOr<v1::Quote> q = CreateQuote(quote(500, 20, 500));
+  EXPECT_TRUE(CapHolds(q.status(), CreateQuote(quote(501, 1, 1)).status(),
+                       "quote.lines[1].description", 500));
+  EXPECT_TRUE(CapHolds(q.status(), CreateQuote(quote(1, 21, 1)).status(), "quote.lines[1].unit", 20));
+  EXPECT_TRUE(CapHolds(q.status(), CreateQuote(quote(1, 1, 501)).status(), "quote.note", 500));
+  ASSERT_TRUE(q.ok());
+  auto update = [&](const v1::Quote& patch_q, const std::vector<std::string>& paths) {
+    v1::UpdateQuoteRequest r;
+    *r.mutable_quote() = patch_q;
+    r.mutable_quote()->set_id(q->id());
+    for (const auto& path : paths) r.mutable_update_mask()->add_paths(path);
+    return Call(&Stub::UpdateQuote, r).status();
+  };
+  // Refusals first: each leaves the quote (and its etag) as it was.
+  const absl::Status desc_over = update(quote(501, 1, 1), {"lines"});
+  const absl::Status unit_over = update(quote(1, 21, 1), {"lines"});
+  const absl::Status note_over = update(quote(1, 1, 501), {"note"});
+  EXPECT_TRUE(CapHolds(update(quote(500, 20, 1), {"lines"}), desc_over,
+                       "quote.lines[1].description", 500));
+  EXPECT_TRUE(CapHolds(absl::OkStatus(), unit_over, "quote.lines[1].unit", 20));
+  EXPECT_TRUE(CapHolds(update(quote(1, 1, 500), {"note"}), note_over, "quote.note", 500));
+
+  // The rejection reason is appended to the note.
+  EXPECT_TRUE(IsInvalidField(RejectQuote(q->id(), Chars(501)).status(), "reason", "TOO_LONG"));
+  EXPECT_TRUE(RejectQuote(q->id(), Chars(500)).ok());
+
+  // Activities (created only).
+  auto activity = [&](int summary_chars, int next_action_chars) {
+    v1::CreateActivityRequest r;
+    r.set_request_id(NextRequestId());
+    v1::Activity* a = r.mutable_activity();
+    a->set_project_id(p.id());
+    a->set_kind(v1::ACTIVITY_KIND_CALL);
+    api::ToTimestamp(StartTime(), a->mutable_occur_time());
+    a->set_summary(Chars(summary_chars));
+    a->set_next_action(Chars(next_action_chars));
+    return Call(&Stub::CreateActivity, r).status();
+  };
+  EXPECT_TRUE(CapHolds(activity(1, 500), activity(1, 501), "activity.next_action", 500));
+  EXPECT_TRUE(CapHolds(activity(2000, 1), activity(2001, 1), "activity.summary", 2000));
+
+  // ToDos (created only).
+  auto todo = [&](int title_chars, int assignee_chars) {
+    v1::CreateTodoRequest r;
+    r.set_request_id(NextRequestId());
+    r.mutable_todo()->set_project_id(p.id());
+    r.mutable_todo()->set_title(Chars(title_chars));
+    r.mutable_todo()->set_assignee(Chars(assignee_chars));
+    *r.mutable_todo()->mutable_due_date() = D(2026, 5, 1);
+    return Call(&Stub::CreateTodo, r).status();
+  };
+  EXPECT_TRUE(CapHolds(todo(1, 100), todo(1, 101), "todo.assignee", 100));
+  EXPECT_TRUE(CapHolds(todo(200, 1), todo(201, 1), "todo.title", 200));
+
+  // Categories.
+  auto category = [&](int n) {
+    v1::CreateCategoryRequest r;
+    r.mutable_category()->set_name(Chars(n));
+    return Call(&Stub::CreateCategory, r).status();
+  };
+  EXPECT_TRUE(CapHolds(category(100), category(101), "category.name", 100));
+}
+
+TEST_F(ProjectServiceTest, ProgressStatusErrorDoesNotQuoteTheValue) {
+  v1::Project p = NewProject("進捗");
+  p.set_progress_status("CLIENT-TEXT-" + Chars(300));
+  const absl::Status s = CreateProject(p).status();
+  EXPECT_TRUE(IsInvalidField(s, "project.progress_status", "INVALID_PROGRESS_STATUS"));
+  EXPECT_FALSE(absl::StrContains(s.message(), "CLIENT-TEXT")) << s;
+  for (const auto& v : FieldViolations(s)) {
+    EXPECT_FALSE(absl::StrContains(v.description, "CLIENT-TEXT")) << v.description;
+  }
+  EXPECT_EQ(ProjectRows(), 0);
+}
+
+// ---------------------------------------------------------------------------------------------
 // CSV import
 // ---------------------------------------------------------------------------------------------
 
