@@ -130,8 +130,9 @@ db::TransactOptions ReadOptions(absl::string_view what) {
   return o;
 }
 
-absl::Status JobNotFound(const std::string& job) {
-  return WithReason(absl::NotFoundError(absl::StrCat("job ", job, " not found")), "JOB_NOT_FOUND");
+// Without the name: it may come from a client, and messages end up in logs and UIs.
+absl::Status JobNotFound() {
+  return WithReason(absl::NotFoundError("no such job"), "JOB_NOT_FOUND");
 }
 
 absl::Status Audit(pqxx::work& tx, const WriteContext& ctx, absl::string_view type,
@@ -378,7 +379,7 @@ absl::StatusOr<std::pair<Run, bool>> PgSchedulerStore::TriggerRun(const WriteCon
   return Transact(
       ctx.deadline,
       [&](pqxx::work& tx) -> absl::StatusOr<std::pair<Run, bool>> {
-        if (tx.exec_params(sql::kLockJob, job).empty()) return JobNotFound(job);
+        if (tx.exec_params(sql::kLockJob, job).empty()) return JobNotFound();
         pqxx::result existing = tx.exec_params(sql::kRunForSlot, job, SlotText(slot));
         Run run;
         if (!existing.empty()) {
@@ -406,7 +407,7 @@ absl::StatusOr<JobRow> PgSchedulerStore::SetPaused(const WriteContext& ctx, cons
       ctx.deadline,
       [&](pqxx::work& tx) -> absl::StatusOr<JobRow> {
         pqxx::result rows = tx.exec_params(sql::kLockJob, job);
-        if (rows.empty()) return JobNotFound(job);
+        if (rows.empty()) return JobNotFound();
         JobRow row = JobFromRow(rows[0]);
         if (row.paused == paused) return row;
         const std::string when = TimeText(w.now);

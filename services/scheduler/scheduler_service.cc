@@ -3,6 +3,7 @@
 #include <map>
 
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
 #include "common/api/proto_time.h"
 #include "common/auth/auth_interceptor.h"
 #include "common/server/handler.h"
@@ -24,8 +25,13 @@ std::string Method(absl::string_view name) { return absl::StrCat(kService, name)
 
 grpc::Status Fail(const absl::Status& s) { return ToGrpcStatus(s); }
 
-absl::Status JobNotFound(const std::string& name) {
-  return WithReason(absl::NotFoundError(absl::StrCat("job ", name, " not found")),
+// The message names the configured jobs, never the name the client sent (it may be long or
+// hostile, and messages end up in logs and UIs).
+absl::Status JobNotFound(const std::vector<ScheduledJob>& jobs) {
+  std::vector<std::string> names;
+  for (const ScheduledJob& j : jobs) names.push_back(j.name());
+  return WithReason(absl::NotFoundError(absl::StrCat("no such job; the jobs are ",
+                                                     absl::StrJoin(names, ", "))),
                     "JOB_NOT_FOUND");
 }
 
@@ -164,7 +170,7 @@ grpc::Status SchedulerServiceImpl::ListRuns(grpc::ServerContext* ctx,
                                             v1::ListRunsResponse* resp) {
   AUTHORIZE_OR_RETURN(const auth::Principal caller, ctx);
   if (req->job().empty()) return Fail(InvalidField("job", "is required", "REQUIRED"));
-  if (FindJob(req->job()) == nullptr) return Fail(JobNotFound(req->job()));
+  if (FindJob(req->job()) == nullptr) return Fail(JobNotFound(jobs_));
   absl::StatusOr<int> size = api::PageSize(req->page_size());
   if (!size.ok()) return Fail(size.status());
   std::vector<RunState> states;
@@ -200,7 +206,7 @@ grpc::Status SchedulerServiceImpl::TriggerJob(grpc::ServerContext* ctx,
   AUTHORIZE_OR_RETURN(const auth::Principal caller, ctx);
   if (req->job().empty()) return Fail(InvalidField("job", "is required", "REQUIRED"));
   const ScheduledJob* job = FindJob(req->job());
-  if (job == nullptr) return Fail(JobNotFound(req->job()));
+  if (job == nullptr) return Fail(JobNotFound(jobs_));
   if (!req->has_slot_time()) return Fail(InvalidField("slot_time", "is required", "REQUIRED"));
   const absl::Time at = api::FromTimestamp(req->slot_time());
   const absl::CivilMinute slot = MinuteOf(at);
@@ -247,7 +253,7 @@ grpc::Status SchedulerServiceImpl::PauseJob(grpc::ServerContext* ctx,
   AUTHORIZE_OR_RETURN(const auth::Principal caller, ctx);
   if (req->job().empty()) return Fail(InvalidField("job", "is required", "REQUIRED"));
   const ScheduledJob* job = FindJob(req->job());
-  if (job == nullptr) return Fail(JobNotFound(req->job()));
+  if (job == nullptr) return Fail(JobNotFound(jobs_));
   size_t chars = 0;
   for (char c : req->reason()) chars += (static_cast<unsigned char>(c) & 0xC0) != 0x80;
   if (chars > kMaxPauseReason) {
@@ -267,7 +273,7 @@ grpc::Status SchedulerServiceImpl::ResumeJob(grpc::ServerContext* ctx,
   AUTHORIZE_OR_RETURN(const auth::Principal caller, ctx);
   if (req->job().empty()) return Fail(InvalidField("job", "is required", "REQUIRED"));
   const ScheduledJob* job = FindJob(req->job());
-  if (job == nullptr) return Fail(JobNotFound(req->job()));
+  if (job == nullptr) return Fail(JobNotFound(jobs_));
   absl::StatusOr<JobRow> row =
       store_.SetPaused(Write(*ctx, caller, "ResumeJob", clock_), job->name(), false, "");
   if (!row.ok()) return Fail(row.status());

@@ -5,6 +5,7 @@
 #include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
 #include "absl/strings/str_replace.h"
 #include "common/status/domain_error.h"
 #include "services/scheduler/mail.h"
@@ -124,16 +125,23 @@ const MailTemplate* FindTemplate(absl::string_view name) {
 absl::StatusOr<RenderedMail> RenderTemplate(absl::string_view template_name,
                                             const std::map<std::string, std::string>& parameters) {
   const MailTemplate* t = FindTemplate(template_name);
+  // Messages never quote what the client sent (a name may be long or hostile and messages
+  // end up in logs and UIs); they name the allowed values instead, a short fixed list.
   if (t == nullptr) {
+    std::vector<std::string> names;
+    for (const MailTemplate& m : MailTemplates()) names.push_back(m.name);
     return DomainInvalid("template_name", "UNKNOWN_TEMPLATE",
-                         absl::StrCat("unknown template \"", template_name, "\""));
+                         absl::StrCat("is not a known template; one of ",
+                                      absl::StrJoin(names, ", ")));
   }
   std::set<std::string> known(t->required.begin(), t->required.end());
   for (const auto& [name, unused] : t->optional) known.insert(name);
   for (const auto& [name, value] : parameters) {
     if (known.count(name) == 0) {
-      return DomainInvalid(Field(name), "UNKNOWN_PARAMETER",
-                           absl::StrCat("template ", t->name, " has no parameter \"", name, "\""));
+      // The field is "parameters", not parameters[name]: the field is part of the message.
+      return DomainInvalid("parameters", "UNKNOWN_PARAMETER",
+                           absl::StrCat("template ", t->name, " takes only ",
+                                        absl::StrJoin(known, ", ")));
     }
     if (!IsValidUtf8(value) || value.size() > kMaxParameterBytes ||
         CharCount(value) > kMaxParameterChars) {

@@ -233,8 +233,9 @@ TEST_F(PgSchedulerStoreTest, ManualTriggersFollowTheExactlyOnceRule) {
   EXPECT_EQ(again->first.state, RunState::kQueued);
   EXPECT_EQ(again->first.attempts, 0);
   EXPECT_EQ(Count("SELECT count(*) FROM scheduler.audit_events WHERE resource_type = 'run'"), 2);
-  EXPECT_EQ(store_.TriggerRun(Admin(), "nope", CivilMinute(2026, 4, 20, 0, 0)).status().code(),
-            absl::StatusCode::kNotFound);
+  absl::Status nope = store_.TriggerRun(Admin(), "nope", CivilMinute(2026, 4, 20, 0, 0)).status();
+  EXPECT_EQ(nope.code(), absl::StatusCode::kNotFound);
+  EXPECT_EQ(std::string(nope.message()), "no such job");  // never the name it was given
 }
 
 TEST_F(PgSchedulerStoreTest, ARunnerRetriesTransientFailuresWithBackoffAndGivesUp) {

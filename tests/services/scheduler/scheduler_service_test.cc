@@ -269,6 +269,56 @@ TEST_F(SchedulerServiceTest, ListRunsPagesLatestFirstAndShowsSkippedSlots) {
   EXPECT_EQ(Field(Call(&Stub::ListRuns, v1::ListRunsRequest(), staff_).status()), "job");
 }
 
+// Error messages never quote a client's value (a name may be long or hostile and messages
+// end up in logs and UIs): they name the allowed values instead.
+TEST_F(SchedulerServiceTest, ErrorMessagesNameTheAllowedValuesNotTheClientsValue) {
+  clock_.Set(Tokyo(2026, 4, 27, 12, 0));
+  const std::string jobs_message =
+      "no such job; the jobs are renewals, open_report_period, report_reminders, billing_alerts";
+  for (const std::string& hostile :
+       {std::string(1000, 'x'), std::string("<script>alert(1)</script>")}) {
+    SCOPED_TRACE(hostile.substr(0, 20));
+    v1::ListRunsRequest list;
+    list.set_job(hostile);
+    v1::PauseJobRequest pause;
+    pause.set_job(hostile);
+    v1::ResumeJobRequest resume;
+    resume.set_job(hostile);
+    for (const absl::Status& s : {Trigger(hostile, Tokyo(2026, 4, 27, 0, 0), admin_).status(),
+                                  Call(&Stub::ListRuns, list, staff_).status(),
+                                  Call(&Stub::PauseJob, pause, admin_).status(),
+                                  Call(&Stub::ResumeJob, resume, admin_).status()}) {
+      EXPECT_EQ(s.code(), absl::StatusCode::kNotFound);
+      EXPECT_EQ(ErrorReason(s), "JOB_NOT_FOUND");
+      EXPECT_EQ(std::string(s.message()), jobs_message);
+    }
+
+    auto bad_template = Reminder("k1");
+    bad_template.set_template_name(hostile);
+    absl::Status s = Call(&Stub::EnqueueNotification, bad_template, service_token_).status();
+    EXPECT_EQ(s.code(), absl::StatusCode::kInvalidArgument);
+    EXPECT_EQ(ErrorReason(s), "UNKNOWN_TEMPLATE");
+    EXPECT_EQ(Field(s), "template_name");
+    // templates_test has the whole message; here: it reaches the client without the value.
+    EXPECT_TRUE(absl::StartsWith(s.message(), "template_name: is not a known template; one of "))
+        << s.message();
+    EXPECT_FALSE(absl::StrContains(s.message(), hostile));
+
+    auto bad_parameter = Reminder("k1");
+    (*bad_parameter.mutable_parameters())[hostile] = "x";
+    s = Call(&Stub::EnqueueNotification, bad_parameter, service_token_).status();
+    EXPECT_EQ(s.code(), absl::StatusCode::kInvalidArgument);
+    EXPECT_EQ(ErrorReason(s), "UNKNOWN_PARAMETER");
+    EXPECT_EQ(Field(s), "parameters");
+    EXPECT_EQ(std::string(s.message()),
+              "parameters: template report_reminder takes only deadline, partner_name, period, "
+              "portal_url");
+    EXPECT_FALSE(absl::StrContains(s.message(), "<script>"));
+  }
+  EXPECT_EQ(Count("SELECT count(*) FROM scheduler.notifications"), 0);
+  EXPECT_EQ(wakes_.load(), 0);
+}
+
 TEST_F(SchedulerServiceTest, EnqueueNotificationValidatesRendersAndIsIdempotent) {
   auto bad_recipient = Reminder("k1", "not an address");
   EXPECT_EQ(Field(Call(&Stub::EnqueueNotification, bad_recipient, service_token_).status()),

@@ -84,6 +84,10 @@ TEST(Templates, ErrorsNameTheField) {
   absl::Status unknown = RenderTemplate("no_such", {}).status();
   EXPECT_EQ(unknown.code(), absl::StatusCode::kInvalidArgument);
   EXPECT_EQ(FieldOf(unknown), "template_name");
+  EXPECT_EQ(std::string(unknown.message()),
+            "template_name: is not a known template; one of monthly_report_request, "
+            "report_reminder, report_overdue_summary, invoice_issue_request, "
+            "missed_billing_alert, overdue_invoice_list");
 
   Params missing = Complete("report_reminder");
   missing.erase("deadline");
@@ -98,7 +102,11 @@ TEST(Templates, ErrorsNameTheField) {
 
   Params extra = Complete("report_reminder");
   extra["dead_line"] = "x";
-  EXPECT_EQ(FieldOf(RenderTemplate("report_reminder", extra).status()), "parameters[dead_line]");
+  absl::Status unknown_parameter = RenderTemplate("report_reminder", extra).status();
+  EXPECT_EQ(FieldOf(unknown_parameter), "parameters");
+  EXPECT_EQ(std::string(unknown_parameter.message()),
+            "parameters: template report_reminder takes only deadline, partner_name, period, "
+            "portal_url");
 
   Params multiline_subject = Complete("report_reminder");
   multiline_subject["period"] = "2026年11月\nBcc: evil@example.jp";
