@@ -37,6 +37,7 @@
 #include "anken/customer/v1/customer_service.grpc.pb.h"
 #include "tests/reliability/pg_fault_proxy.h"
 #include "tests/reliability/reliability_support.h"
+#include "tests/reliability/renewal_seed.h"
 #include "tests/support/test_database.h"
 
 namespace anken::reliability {
@@ -262,17 +263,8 @@ TEST(RenewalKillPointsTest, KillNineAtEveryStageThenRerun) {
   std::vector<int64_t> support_entries;
   {
     pqxx::work tx(conn);
-    tx.exec0(absl::StrCat(
-        "INSERT INTO project.projects (id, number, customer_id, name, order_status, version, "
-        "create_time, created_by, update_time, updated_by) "
-        "SELECT g, lpad(g::text, 7, '0'), ", owner.id(), ", '保守 ' || g, 2, 1, now(), "
-        "'seed', now(), 'seed' FROM generate_series(1, ", support_case, ") g"));
-    tx.exec0(absl::StrCat(
-        "INSERT INTO billing.plans (project_id, customer_id, timing, tax_category, "
-        "recurring_interval, split_revenue, amount, start_month, end_month, auto_renew, "
-        "renewal_unit_months, version, create_time, created_by, update_time, updated_by) "
-        "SELECT g, ", owner.id(), ", 3, 1, 1, false, 10000, '2024-01-01', '2024-12-01', true, 1, "
-        "1, now(), 'seed', now(), 'seed' FROM generate_series(1, ", plans, ") g"));
+    SeedWonCases(tx, owner.id(), support_case, "保守 ");
+    SeedRenewingPlans(tx, owner.id(), plans);
     tx.exec0(absl::StrCat(
         "INSERT INTO billing.plans (project_id, customer_id, timing, tax_category, version, "
         "create_time, created_by, update_time, updated_by) VALUES (", support_case, ", ",

@@ -22,6 +22,7 @@
 #include "anken/billing/v1/billing_service.grpc.pb.h"
 #include "anken/customer/v1/customer_service.grpc.pb.h"
 #include "tests/reliability/reliability_support.h"
+#include "tests/reliability/renewal_seed.h"
 #include "tests/support/test_database.h"
 
 namespace anken::reliability {
@@ -71,17 +72,8 @@ TEST(RenewalDoubleRunTest, OneEntryPerPlanAndPeriod) {
   pqxx::connection conn(db.url());
   {
     pqxx::work tx(conn);
-    tx.exec0(absl::StrCat(
-        "INSERT INTO project.projects (id, number, customer_id, name, order_status, version, "
-        "create_time, created_by, update_time, updated_by) "
-        "SELECT g, lpad(g::text, 7, '0'), ", owner.id(), ", 'renewal ' || g, 2, 1, now(), "
-        "'seed', now(), 'seed' FROM generate_series(1, ", plans, ") g"));
-    tx.exec0(absl::StrCat(
-        "INSERT INTO billing.plans (project_id, customer_id, timing, tax_category, "
-        "recurring_interval, split_revenue, amount, start_month, end_month, auto_renew, "
-        "renewal_unit_months, version, create_time, created_by, update_time, updated_by) "
-        "SELECT g, ", owner.id(), ", 3, 1, 1, false, 10000, '2024-01-01', '2024-12-01', true, 1, "
-        "1, now(), 'seed', now(), 'seed' FROM generate_series(1, ", plans, ") g"));
+    SeedWonCases(tx, owner.id(), plans, "renewal ");
+    SeedRenewingPlans(tx, owner.id(), plans);
     tx.commit();
   }
 
