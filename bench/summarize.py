@@ -314,7 +314,9 @@ def machine():
     try:
         commit = subprocess.run(["git", "-C", root, "rev-parse", "--short", "HEAD"], capture_output=True,
                                 text=True).stdout.strip()
-        dirty = subprocess.run(["git", "-C", root, "status", "--porcelain"], capture_output=True,
+        # The run's own output (bench/results/) is rewritten before this line: not a change.
+        dirty = subprocess.run(["git", "-C", root, "status", "--porcelain", "--", ".",
+                                ":(exclude)bench/results"], capture_output=True,
                                text=True).stdout.strip()
         commit += " + uncommitted changes" if dirty else ""
     except OSError:
