@@ -17,6 +17,7 @@
 #include "common/db/write_context.h"
 #include "common/server/handler.h"
 #include "common/status/errors.h"
+#include "common/text/char_count.h"
 #include "google/protobuf/message.h"
 #include "google/protobuf/repeated_field.h"
 #include "grpcpp/server_context.h"
@@ -91,10 +92,6 @@ inline void AuditEntriesToProto(const std::vector<db::AuditEntry>& entries,
 }
 
 // Code points of UTF-8 text: limits are in characters, not bytes.
-inline size_t CharCount(absl::string_view s) {
-  size_t n = 0;
-  for (char c : s) n += (static_cast<unsigned char>(c) & 0xC0) != 0x80;
-  return n;
-}
+using ::anken::text::CharCount;
 
 }  // namespace anken::server

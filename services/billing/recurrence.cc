@@ -11,6 +11,7 @@
 #include "absl/strings/string_view.h"
 #include "common/status/domain_error.h"
 #include "common/tax/tax.h"
+#include "common/text/char_count.h"
 
 namespace anken::billing {
 namespace {
@@ -37,14 +38,7 @@ bool IsEntryStatus(EntryStatus s) {
          s == EntryStatus::kPaid || s == EntryStatus::kUncollectible;
 }
 
-// Code points, not bytes: 500 kanji are 1,500 UTF-8 bytes.
-size_t CharCount(absl::string_view text) {
-  size_t n = 0;
-  for (char c : text) {
-    if ((static_cast<unsigned char>(c) & 0xC0) != 0x80) ++n;
-  }
-  return n;
-}
+using ::anken::text::CharCount;
 
 // The unit a renewing plan may use: 12 for every interval, 1..11 months for monthly only
 // (the manual's 更新単位: 「年」, or 「月」 1〜11ヶ月 for 毎月).

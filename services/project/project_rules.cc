@@ -16,6 +16,7 @@
 #include "absl/strings/str_join.h"
 #include "absl/strings/string_view.h"
 #include "common/status/domain_error.h"
+#include "common/text/char_count.h"
 
 namespace anken::project {
 namespace {
@@ -34,15 +35,7 @@ constexpr size_t kMaxQuoteLines = 200;
 // A progress-status error lists the configured values only while the list stays readable.
 constexpr size_t kMaxListedStatusChars = 200;
 
-// Limits are in characters as a person counts them: 500 kanji are 1,500 UTF-8 bytes and
-// must still pass. Counting lead bytes counts code points (continuation bytes are 10xxxxxx).
-size_t CharCount(absl::string_view text) {
-  size_t n = 0;
-  for (char c : text) {
-    if ((static_cast<unsigned char>(c) & 0xC0) != 0x80) ++n;
-  }
-  return n;
-}
+using ::anken::text::CharCount;
 
 // Blank also when only the ideographic space (U+3000) is there: a name typed with a Japanese
 // IME and nothing else is still no name.

@@ -8,6 +8,7 @@
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_replace.h"
 #include "common/status/domain_error.h"
+#include "common/text/char_count.h"
 #include "services/scheduler/mail.h"
 
 namespace anken::scheduler {
@@ -100,11 +101,7 @@ std::vector<MailTemplate> BuildTemplates() {
   return t;
 }
 
-size_t CharCount(absl::string_view s) {
-  size_t n = 0;
-  for (char c : s) n += (static_cast<unsigned char>(c) & 0xC0) != 0x80;
-  return n;
-}
+using ::anken::text::CharCount;
 
 std::string Field(absl::string_view name) { return absl::StrCat("parameters[", name, "]"); }
 
