@@ -1,7 +1,7 @@
 // Reliability: renewal-double-run. Two RunRenewals for the same day (different request_ids)
 // race on the real anken-billing process, whose peer is the real anken-project process (the
-// cases are 受注済 there). N auto-renewing monthly plans (100; 500 with
-// ANKEN_RELIABILITY_LONG=1) are seeded with SQL after both services' migrations. Each trial
+// cases are 受注済 there). 500 auto-renewing monthly plans are seeded with SQL after both
+// services' migrations, for 50 trials (200 with ANKEN_RELIABILITY_LONG=1). Each trial
 // renews one month: exactly one entry per plan and period, none missing, each plan renewed
 // by exactly one of the two runs; a rerun for the same day writes nothing.
 
