@@ -46,9 +46,15 @@ constexpr char kReadOnlyWithTimeout[] =
     "set_config('statement_timeout', $1, true)";
 constexpr char kTimeout[] = "SELECT set_config('statement_timeout', $1, true)";
 
-absl::Status Connect(const std::string& conn_string, std::unique_ptr<pqxx::connection>* out) {
+absl::Status Connect(const std::string& conn_string, absl::Duration idle_in_transaction_limit,
+                     std::unique_ptr<pqxx::connection>* out) {
   try {
     *out = std::make_unique<pqxx::connection>(conn_string);
+    if (idle_in_transaction_limit > absl::ZeroDuration()) {
+      pqxx::nontransaction tx(**out);
+      const int64_t ms = std::max<int64_t>(1, absl::ToInt64Milliseconds(idle_in_transaction_limit));
+      tx.exec0(absl::StrCat("SET idle_in_transaction_session_timeout = ", ms));
+    }
     return absl::OkStatus();
   } catch (const std::exception& e) {
     // Whatever libpqxx throws here (refused, auth, bad URI), the database is not usable.
@@ -249,7 +255,7 @@ absl::StatusOr<Pool::Lease> Pool::Acquire(absl::Time deadline) {
   // Connecting happens outside the lock, so one slow connect does not stall the others.
   if (slot.conn != nullptr && !slot.conn->is_open()) slot.conn.reset();
   if (slot.conn == nullptr) {
-    absl::Status s = Connect(conn_string_, &slot.conn);
+    absl::Status s = Connect(conn_string_, options_.idle_in_transaction_limit, &slot.conn);
     if (!s.ok()) {
       Release(std::move(slot), /*broken=*/true);
       return s;
@@ -388,7 +394,7 @@ absl::Status Pool::Ping() {
     bool fresh = false;
     if (ping_conn_ != nullptr && !ping_conn_->is_open()) ping_conn_.reset();
     if (ping_conn_ == nullptr) {
-      RETURN_IF_ERROR(Connect(conn_string_, &ping_conn_));
+      RETURN_IF_ERROR(Connect(conn_string_, absl::ZeroDuration(), &ping_conn_));
       fresh = true;
     }
     DeadlineCut cut(*ping_conn_, absl::Now() + options_.ping_timeout);

@@ -63,6 +63,12 @@ struct PoolOptions {
   absl::Duration ping_timeout = absl::Seconds(2);
   // libpq's connect_timeout (whole seconds, at least 2; libpq rounds 1 up to 2).
   absl::Duration connect_timeout = absl::Seconds(5);
+  // Postgres ends a session that sits this long inside an open transaction
+  // (idle_in_transaction_session_timeout, set on every new connection). A process frozen
+  // mid-transaction (stopped, swapped out, stuck in a peer call) would otherwise hold its row
+  // locks until it is killed, blocking every other replica's writes to those rows. Transact
+  // never idles that long between statements; zero or negative: no limit.
+  absl::Duration idle_in_transaction_limit = absl::Seconds(60);
 };
 
 // A snapshot for metrics (gauges and counters); no dependency on any metrics library.

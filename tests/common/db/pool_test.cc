@@ -234,6 +234,51 @@ TEST_F(PoolTest, StatementTimeoutIsTheSmallerOfDeadlineAndDefault) {
   EXPECT_EQ(*again, 45000);
 }
 
+// A process frozen inside a transaction must not hold its row locks for good: the server
+// ends the session after idle_in_transaction_limit, and another writer gets the row.
+TEST_F(PoolTest, ASessionIdleInATransactionIsEndedAndItsLocksReleased) {
+  {
+    Pool defaults(Options(/*size=*/1));
+    absl::StatusOr<std::string> limit =
+        defaults.Transact(absl::InfiniteFuture(), [](pqxx::work& tx) -> absl::StatusOr<std::string> {
+          return tx.exec1("SHOW idle_in_transaction_session_timeout")[0].as<std::string>();
+        });
+    ASSERT_TRUE(limit.ok()) << limit.status();
+    EXPECT_EQ(*limit, "1min");
+  }
+  PoolOptions options = Options(/*size=*/1);
+  options.idle_in_transaction_limit = absl::Milliseconds(300);
+  Pool pool(options);
+  ASSERT_TRUE(CreateTable(pool).ok());
+  ASSERT_TRUE(pool.Transact(absl::InfiniteFuture(), [](pqxx::work& tx) {
+                    tx.exec0("INSERT INTO notes VALUES (1, 'before')");
+                    return absl::OkStatus();
+                  }).ok());
+  std::string other_writer;
+  absl::Status frozen = pool.Transact(absl::InfiniteFuture(), [&](pqxx::work& tx) {
+    tx.exec0("UPDATE notes SET text = 'frozen' WHERE id = 1");  // holds the row lock
+    // While this session sits idle, another writer waits for the row (at most 10 s)...
+    pqxx::connection c(db_.url());
+    pqxx::nontransaction other(c);
+    other.exec0("SET lock_timeout = 10000");
+    try {
+      other.exec0("UPDATE notes SET text = 'other' WHERE id = 1");
+      other_writer = "updated";
+    } catch (const std::exception& e) {
+      other_writer = e.what();
+    }
+    tx.exec("SELECT 1");  // ...and the frozen session finds itself ended.
+    return absl::OkStatus();
+  });
+  EXPECT_EQ(other_writer, "updated");
+  EXPECT_FALSE(frozen.ok());
+  pqxx::connection c(db_.url());
+  pqxx::nontransaction tx(c);
+  EXPECT_EQ(tx.exec1("SELECT text FROM notes WHERE id = 1")[0].as<std::string>(), "other");
+  // The pool replaces the ended connection.
+  EXPECT_TRUE(BackendPid(pool).ok());
+}
+
 TEST_F(PoolTest, ReconnectsAfterTheBackendIsKilled) {
   Pool pool(Options(/*size=*/1));
   absl::StatusOr<int> first = BackendPid(pool);
