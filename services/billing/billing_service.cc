@@ -159,6 +159,8 @@ v1::Invoice ToProto(const Invoice& inv) {
   out.set_recipient_name(inv.recipient_name);
   out.set_issuer_name(inv.issuer_name);
   out.set_issuer_registration_number(inv.issuer_registration_number);
+  out.set_issuer_address(inv.issuer_address.value_or(""));
+  out.set_issuer_bank_account(inv.issuer_bank_account.value_or(""));
   api::ToDate(inv.issue_date, out.mutable_issue_date());
   api::ToDate(inv.due_date, out.mutable_due_date());
   for (const auto& l : inv.lines) {

@@ -125,6 +125,12 @@ TEST_F(InvoicePdfTest, AnIssuedInvoicePrintsEveryQualifiedInvoiceItem) {
 TEST_F(InvoicePdfTest, TheIssuersAddressAndBankAccountAreThoseOfTheIssue) {
   BillingInstance& printing = Printing();
   const v1::Invoice inv = MustIssueMixedInvoice(printing.stub.get());
+  EXPECT_EQ(inv.issuer_address(), kAddress);  // the API shows what the PDF prints
+  EXPECT_EQ(inv.issuer_bank_account(), kBank);
+  absl::StatusOr<v1::Invoice> read = GetInvoice(inv.id());  // an instance configured with none
+  ASSERT_TRUE(read.ok()) << read.status();
+  EXPECT_EQ(read->issuer_address(), kAddress);
+  EXPECT_EQ(read->issuer_bank_account(), kBank);
   absl::StatusOr<v1::GetInvoicePdfResponse> issued = Pdf(printing.stub.get(), inv.id(), staff_);
   ASSERT_TRUE(issued.ok()) << issued.status();
 
@@ -146,6 +152,8 @@ TEST_F(InvoicePdfTest, TheIssuersAddressAndBankAccountAreThoseOfTheIssue) {
   absl::StatusOr<v1::Invoice> plain = IssueOn(stub_.get(), acme_.id(), D(2019, 7, 10), {},
                                               NextRequestId(), accounting_);
   ASSERT_TRUE(plain.ok()) << plain.status();
+  EXPECT_EQ(plain->issuer_address(), "");
+  EXPECT_EQ(plain->issuer_bank_account(), "");
   for (Stub* stub : {stub_.get(), moved.stub.get()}) {
     absl::StatusOr<v1::GetInvoicePdfResponse> pdf = Pdf(stub, plain->id(), admin_);
     ASSERT_TRUE(pdf.ok()) << pdf.status();
