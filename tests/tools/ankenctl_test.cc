@@ -124,6 +124,8 @@ class AnkenctlTest : public ::testing::Test {
     env["ANKEN_PROJECT_ADDR"] = absl::StrCat("127.0.0.1:", services_->project_port);
     env["ANKEN_ISSUER_NAME"] = "アンケン株式会社";
     env["ANKEN_ISSUER_REGISTRATION_NUMBER"] = "T7000012050002";
+    env["ANKEN_ISSUER_ADDRESS"] = "東京都千代田区丸の内1-1-1";
+    env["ANKEN_ISSUER_BANK_ACCOUNT"] = "みずほ銀行 本店 普通 1234567";
     Start(ANKEN_BILLING_BIN, env, &services_->billing, &services_->billing_port);
     if (::testing::Test::HasFatalFailure()) return;
     env["ANKEN_BILLING_ADDR"] = absl::StrCat("127.0.0.1:", services_->billing_port);
@@ -750,6 +752,9 @@ TEST_F(AnkenctlTest, BillingFromPlanToInvoiceAndPayment) {
   CtlResult got = Admin({"invoices", "get", absl::StrCat(invoice.id())});
   ASSERT_EQ(got.exit_code, 0) << got.err;
   EXPECT_NE(got.out.find("total          ¥1,320,000\n"), std::string::npos) << got.out;
+  EXPECT_NE(got.out.find("address        東京都千代田区丸の内1-1-1\n"), std::string::npos) << got.out;
+  EXPECT_NE(got.out.find("bank           みずほ銀行 本店 普通 1234567\n"), std::string::npos)
+      << got.out;
   EXPECT_NE(got.out.find("制作一式"), std::string::npos) << got.out;
 
   // Receivables as of long after the due date: overdue and in the aging buckets.

@@ -157,6 +157,8 @@ std::string RenderInvoice(const Message& inv) {
                          {"recipient", "recipient_name"},
                          {"issuer", "issuer_name"},
                          {"registration", "issuer_registration_number"},
+                         {"address", "issuer_address"},
+                         {"bank", "issuer_bank_account"},
                          {"issued", "issue_date", Fmt::kDate},
                          {"due", "due_date", Fmt::kDate},
                          {"subtotal", "subtotal", Fmt::kYen},
