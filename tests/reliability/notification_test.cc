@@ -85,17 +85,9 @@ std::map<std::string, OutboxRow> Reminders(pqxx::connection& c) {
 TEST(NotificationRelayTest, KilledAfterSmtpAcceptResendsWithTheSameMessageIdAndRemindsOnce) {
   anken::testing::ScratchDatabase db("rel_notify");
   std::map<std::string, std::string> env = ServiceEnv(db.url());
-  for (const char* bin :
-       {ANKEN_CUSTOMER_BIN, ANKEN_PROJECT_BIN, ANKEN_REPORT_BIN, ANKEN_SCHEDULER_BIN}) {
-    absl::Status m = Migrate(bin, env);
-    ASSERT_TRUE(m.ok()) << m;
-  }
-  auto customer = ServiceProcess::Start(ANKEN_CUSTOMER_BIN, env);
-  ASSERT_TRUE(customer.ok()) << customer.status();
-  env["ANKEN_CUSTOMER_ADDR"] = (*customer)->address();
-  auto project = ServiceProcess::Start(ANKEN_PROJECT_BIN, env);
-  ASSERT_TRUE(project.ok()) << project.status();
-  env["ANKEN_PROJECT_ADDR"] = (*project)->address();
+  absl::StatusOr<PeerServices> peers =
+      MigrateAndStartPeers({ANKEN_REPORT_BIN, ANKEN_SCHEDULER_BIN}, &env);
+  ASSERT_TRUE(peers.ok()) << peers.status();
   std::map<std::string, std::string> report_env = env;
   report_env["ANKEN_BILLING_ADDR"] = "127.0.0.1:1";  // nothing is submitted: no effects
   report_env["ANKEN_REPORT_EFFECT_INTERVAL"] = "1h";
@@ -104,8 +96,8 @@ TEST(NotificationRelayTest, KilledAfterSmtpAcceptResendsWithTheSameMessageIdAndR
 
   // Two partner stores, each with one referred case in progress, through the APIs.
   const std::string staff = Token(auth::Role::kStaff, "reliability-staff");
-  auto customers = customer::v1::CustomerService::NewStub((*customer)->Channel());
-  auto projects = project::v1::ProjectService::NewStub((*project)->Channel());
+  auto customers = customer::v1::CustomerService::NewStub(peers->customer->Channel());
+  auto projects = project::v1::ProjectService::NewStub(peers->project->Channel());
   const absl::CivilDay today = TokyoToday(SystemClock());
   customer::v1::Customer end_customer;
   {

@@ -200,6 +200,27 @@ absl::StatusOr<int> ServiceProcess::Stop() {
   return code;
 }
 
+absl::StatusOr<PeerServices> MigrateAndStartPeers(const std::vector<std::string>& also_migrate,
+                                                  std::map<std::string, std::string>* env) {
+  std::vector<std::string> bins = {ANKEN_CUSTOMER_BIN, ANKEN_PROJECT_BIN};
+  bins.insert(bins.end(), also_migrate.begin(), also_migrate.end());
+  for (const std::string& bin : bins) {
+    if (absl::Status m = Migrate(bin, *env); !m.ok()) return m;
+  }
+  PeerServices peers;
+  absl::StatusOr<std::unique_ptr<ServiceProcess>> customer =
+      ServiceProcess::Start(ANKEN_CUSTOMER_BIN, *env);
+  if (!customer.ok()) return customer.status();
+  peers.customer = std::move(*customer);
+  (*env)["ANKEN_CUSTOMER_ADDR"] = peers.customer->address();
+  absl::StatusOr<std::unique_ptr<ServiceProcess>> project =
+      ServiceProcess::Start(ANKEN_PROJECT_BIN, *env);
+  if (!project.ok()) return project.status();
+  peers.project = std::move(*project);
+  (*env)["ANKEN_PROJECT_ADDR"] = peers.project->address();
+  return peers;
+}
+
 std::string ServiceProcess::LogTail(size_t bytes) const {
   const std::string log = ReadFile(log_path_);
   return log.size() <= bytes ? log : log.substr(log.size() - bytes);

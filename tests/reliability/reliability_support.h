@@ -81,6 +81,18 @@ class ServiceProcess {
   int port_ = 0;
 };
 
+// The customer and project services, the peers a billing or report scenario needs.
+struct PeerServices {
+  std::unique_ptr<ServiceProcess> customer;
+  std::unique_ptr<ServiceProcess> project;
+};
+
+// Migrates the customer and project services and then each binary of `also_migrate` into
+// `env`'s database, starts customer and then project (which looks customers up), and records
+// their addresses in `env` (ANKEN_CUSTOMER_ADDR, ANKEN_PROJECT_ADDR) for what starts next.
+absl::StatusOr<PeerServices> MigrateAndStartPeers(const std::vector<std::string>& also_migrate,
+                                                  std::map<std::string, std::string>* env);
+
 // A loopback TCP proxy in front of a service, for faults between client and server. It
 // forwards both ways until HoldReplies(); from then on whatever the server sends is read and
 // dropped, so a call can be committed by the server while its reply never reaches the client.

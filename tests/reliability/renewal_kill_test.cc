@@ -225,16 +225,8 @@ TEST(RenewalKillPointsTest, KillNineAtEveryStageThenRerun) {
   std::map<std::string, std::string> env = ServiceEnv(db.url());
   env["ANKEN_ISSUER_NAME"] = "株式会社アンケン";
   env["ANKEN_ISSUER_REGISTRATION_NUMBER"] = "T7000012050002";
-  for (const char* bin : {ANKEN_CUSTOMER_BIN, ANKEN_PROJECT_BIN, ANKEN_BILLING_BIN}) {
-    absl::Status m = Migrate(bin, env);
-    ASSERT_TRUE(m.ok()) << m;
-  }
-  auto customer = ServiceProcess::Start(ANKEN_CUSTOMER_BIN, env);
-  ASSERT_TRUE(customer.ok()) << customer.status();
-  env["ANKEN_CUSTOMER_ADDR"] = (*customer)->address();
-  auto project = ServiceProcess::Start(ANKEN_PROJECT_BIN, env);
-  ASSERT_TRUE(project.ok()) << project.status();
-  env["ANKEN_PROJECT_ADDR"] = (*project)->address();
+  absl::StatusOr<PeerServices> peers = MigrateAndStartPeers({ANKEN_BILLING_BIN}, &env);
+  ASSERT_TRUE(peers.ok()) << peers.status();
 
   // Billing alone goes through the proxy; one health probe at start only, so every counted
   // statement belongs to the cycle.
@@ -247,7 +239,7 @@ TEST(RenewalKillPointsTest, KillNineAtEveryStageThenRerun) {
 
   customer::v1::Customer owner;
   {
-    auto stub = customer::v1::CustomerService::NewStub((*customer)->Channel());
+    auto stub = customer::v1::CustomerService::NewStub(peers->customer->Channel());
     grpc::ClientContext ctx;
     Authorize(&ctx, Token(auth::Role::kStaff, "reliability-staff"));
     grpc::Status s =

@@ -43,16 +43,8 @@ TEST(RenewalDoubleRunTest, OneEntryPerPlanAndPeriod) {
   env["ANKEN_ISSUER_NAME"] = "株式会社アンケン";
   env["ANKEN_ISSUER_REGISTRATION_NUMBER"] = "T7000012050002";
   env["ANKEN_DB_POOL_SIZE"] = "8";
-  for (const char* bin : {ANKEN_CUSTOMER_BIN, ANKEN_PROJECT_BIN, ANKEN_BILLING_BIN}) {
-    absl::Status m = Migrate(bin, env);
-    ASSERT_TRUE(m.ok()) << m;
-  }
-  auto customer = ServiceProcess::Start(ANKEN_CUSTOMER_BIN, env);
-  ASSERT_TRUE(customer.ok()) << customer.status();
-  env["ANKEN_CUSTOMER_ADDR"] = (*customer)->address();
-  auto project = ServiceProcess::Start(ANKEN_PROJECT_BIN, env);
-  ASSERT_TRUE(project.ok()) << project.status();
-  env["ANKEN_PROJECT_ADDR"] = (*project)->address();
+  absl::StatusOr<PeerServices> peers = MigrateAndStartPeers({ANKEN_BILLING_BIN}, &env);
+  ASSERT_TRUE(peers.ok()) << peers.status();
   auto billing = ServiceProcess::Start(ANKEN_BILLING_BIN, env);
   ASSERT_TRUE(billing.ok()) << billing.status();
 
@@ -60,7 +52,7 @@ TEST(RenewalDoubleRunTest, OneEntryPerPlanAndPeriod) {
   const std::string staff = Token(auth::Role::kStaff, "reliability-staff");
   customer::v1::Customer owner;
   {
-    auto stub = customer::v1::CustomerService::NewStub((*customer)->Channel());
+    auto stub = customer::v1::CustomerService::NewStub(peers->customer->Channel());
     grpc::ClientContext ctx;
     Authorize(&ctx, staff);
     grpc::Status s =
